@@ -1,0 +1,19 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from random import randint
+
+from odoo import fields, models
+
+
+class CabinetTag(models.Model):
+    _name = 'cabinet.tag'
+    _description = "Ticket Tag"
+    _order = 'name'
+
+    def _default_color(self):
+        return randint(1, 11)
+
+    name = fields.Char(required=True, translate=True)
+    color = fields.Integer(default=_default_color)
+    active = fields.Boolean(default=True)
+
+    _name_uniq = models.Constraint('UNIQUE (name)', "A tag with this name already exists.")

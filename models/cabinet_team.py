@@ -1,0 +1,116 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from ast import literal_eval
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+
+class CabinetTeam(models.Model):
+    _name = 'cabinet.team'
+    _description = "Helpdesk Team"
+    _inherit = ['mail.alias.mixin', 'mail.thread']
+    _order = 'sequence, name'
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    color = fields.Integer()
+    description = fields.Html(translate=True)
+    company_id = fields.Many2one(
+        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    # Members and working hours
+    member_ids = fields.Many2many(
+        'res.users', 'cabinet_team_res_users_rel', 'team_id', 'user_id', string="Members",
+        domain=[('share', '=', False)],
+        help="Staff who handle this team's tickets and see them.")
+    leader_id = fields.Many2one(
+        'res.users', string="Team Leader", domain=[('share', '=', False)],
+        tracking=True, help="Receives the team's review digests and escalations.")
+    resource_calendar_id = fields.Many2one(
+        'resource.calendar', string="Working Hours", check_company=True,
+        default=lambda self: self.env.company.resource_calendar_id,
+        help="Working hours used to compute service level deadlines.")
+    assignment_method = fields.Selection(
+        [('manual', "Manual"), ('balanced', "Balanced workload"), ('round_robin', "Round robin")],
+        required=True, default='manual', tracking=True,
+        help="How new tickets get an assignee: by hand, to the member with the fewest open "
+             "tickets, or to each member in turn.")
+    stage_ids = fields.Many2many(
+        'cabinet.stage', 'cabinet_stage_team_rel', 'team_id', 'stage_id', string="Stages",
+        help="Stages of this team's tickets, besides the stages shared by every team.")
+    ticket_ids = fields.One2many('cabinet.ticket', 'team_id', string="Tickets")
+    # Dashboard counters
+    open_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Open Tickets")
+    unassigned_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Unassigned Tickets")
+    overdue_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Overdue Tickets")
+
+    @api.depends('ticket_ids.is_closed', 'ticket_ids.user_id', 'ticket_ids.date_deadline')
+    def _compute_ticket_counts(self):
+        Ticket = self.env['cabinet.ticket']
+        base = Domain('team_id', 'in', self.ids) & Domain('is_closed', '=', False)
+        today = fields.Date.context_today(self)
+        counts = {
+            key: dict(Ticket._read_group(domain, ['team_id'], ['__count']))
+            for key, domain in (
+                ('open', base),
+                ('unassigned', base & Domain('user_id', '=', False)),
+                ('overdue', base & Domain('date_deadline', '<', today)),
+            )
+        }
+        for team in self:
+            team.open_ticket_count = counts['open'].get(team, 0)
+            team.unassigned_ticket_count = counts['unassigned'].get(team, 0)
+            team.overdue_ticket_count = counts['overdue'].get(team, 0)
+
+    def _alias_get_creation_values(self):
+        values = super()._alias_get_creation_values()
+        values['alias_model_id'] = self.env['ir.model']._get('cabinet.ticket').id
+        if self.id:
+            values['alias_defaults'] = defaults = literal_eval(self.alias_defaults or "{}")
+            defaults['team_id'] = self.id
+            defaults['company_id'] = self.company_id.id
+        return values
+
+    def _action_team_tickets(self, extra_domain=None, name=None):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('cabinet_helpdesk.cabinet_ticket_action')
+        action['domain'] = list(Domain('team_id', '=', self.id) & Domain(extra_domain or Domain.TRUE))
+        action['context'] = {'default_team_id': self.id, 'search_default_open': 1}
+        action['display_name'] = name or self.name
+        return action
+
+    def action_view_open_tickets(self):
+        return self._action_team_tickets()
+
+    def action_view_unassigned_tickets(self):
+        return self._action_team_tickets(
+            [('user_id', '=', False)], self.env._("%s: unassigned", self.name))
+
+    def action_view_overdue_tickets(self):
+        return self._action_team_tickets(
+            [('date_deadline', '<', fields.Date.context_today(self))], self.env._("%s: overdue", self.name))
+
+    def _get_assignee_for_new_ticket(self):
+        """Return the member who gets the next new ticket of this team, following its
+        assignment method, or an empty recordset for manual assignment.
+
+        Round robin is stateless: it takes the member after the assignee of the team's
+        latest assigned ticket, so there is nothing to keep in sync.
+        """
+        self.ensure_one()
+        members = self.member_ids.filtered('active').sorted('id')
+        if self.assignment_method == 'manual' or not members:
+            return self.env['res.users']
+        Ticket = self.env['cabinet.ticket'].sudo()
+        if self.assignment_method == 'balanced':
+            loads = dict(Ticket._read_group(
+                [('team_id', '=', self.id), ('is_closed', '=', False), ('user_id', 'in', members.ids)],
+                ['user_id'], ['__count']))
+            return min(members, key=lambda user: (loads.get(user, 0), user.id))
+        last = Ticket.search(
+            [('team_id', '=', self.id), ('user_id', 'in', members.ids)], order='id desc', limit=1)
+        if not last:
+            return members[0]
+        index = members.ids.index(last.user_id.id)
+        return members[(index + 1) % len(members)]

@@ -1,0 +1,287 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+from .cabinet_category import LEGAL_BASES
+
+PRIORITIES = [
+    ('0', "Normal"),
+    ('1', "Important"),
+    ('2', "Urgent"),
+    ('3', "Critical"),
+]
+
+
+class CabinetTicket(models.Model):
+    """A request of exactly one party (``partner_id``; the party is its commercial partner).
+
+    Who may do what (record rules in ``security/ir_rules.xml``):
+
+    - helpdesk users read and write the tickets of the teams they belong to or lead, the
+      tickets assigned to them, tickets without a team, and the requests they filed
+      themselves; they create tickets and never delete them;
+    - helpdesk managers read, write and delete every ticket of their companies;
+    - tickets of a confidential request type (HR above all) are visible only to their
+      requester and to the handling team of that type, managers included in that limit;
+    - portal users read the tickets of their own party only;
+    - everyone is limited to the companies they work in.
+    """
+
+    _name = 'cabinet.ticket'
+    _description = "Ticket"
+    _inherit = ['portal.mixin', 'mail.thread', 'mail.activity.mixin']
+    _order = 'priority desc, id desc'
+    _rec_names_search = ['number', 'name', 'partner_id']
+    _check_company_auto = True
+    _primary_email = 'email_from'
+    _mailing_enabled = True
+
+    def _default_team_id(self):
+        team_id = self.env.context.get('default_team_id')
+        if team_id:
+            return self.env['cabinet.team'].browse(team_id)
+        if self.env.context.get('cabinet_staff_request'):
+            return self.env['cabinet.team']
+        return self.env['cabinet.team'].search(
+            [('member_ids', 'in', self.env.uid), ('company_id', 'in', self.env.companies.ids)], limit=1)
+
+    def _default_stage_id(self):
+        team_id = self.env.context.get('default_team_id')
+        return self._stages_for_team(self.env['cabinet.team'].browse(team_id))[:1]
+
+    # Request
+    name = fields.Char(string="Subject", required=True, tracking=True, index='trigram')
+    number = fields.Char(
+        string="Ticket Number", readonly=True, copy=False, index='trigram', default="New",
+        export_string_translation=False)
+    description = fields.Html()
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    color = fields.Integer(export_string_translation=False)
+    channel = fields.Selection(
+        [('email', "Email"), ('portal', "Portal"), ('phone', "Phone"), ('internal', "Internal")],
+        required=True, default='internal', help="How the request reached the firm.")
+    category_id = fields.Many2one(
+        'cabinet.category', string="Request Type", index=True, tracking=True, check_company=True)
+    tag_ids = fields.Many2many('cabinet.tag', string="Tags")
+    priority = fields.Selection(PRIORITIES, default='0', required=True, index=True, tracking=True)
+    # Party: exactly one
+    partner_id = fields.Many2one(
+        'res.partner', string="Requester", required=True, index=True, tracking=True,
+        check_company=True, ondelete='restrict',
+        help="The one contact who asked. The ticket belongs to this contact's party alone.")
+    commercial_partner_id = fields.Many2one(
+        related='partner_id.commercial_partner_id', string="Party", store=True, index=True)
+    party_type = fields.Selection(related='commercial_partner_id.party_type', string="Party Type")
+    email_from = fields.Char(
+        related='partner_id.email', string="Requester Email", export_string_translation=False)
+    # Handling
+    team_id = fields.Many2one(
+        'cabinet.team', string="Team", index=True, tracking=True, check_company=True,
+        default=_default_team_id)
+    user_id = fields.Many2one(
+        'res.users', string="Assigned To", index=True, tracking=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]")
+    stage_id = fields.Many2one(
+        'cabinet.stage', string="Stage", index=True, tracking=True, copy=False,
+        default=_default_stage_id, group_expand='_read_group_expand_stage_ids', ondelete='restrict',
+        domain="['|', ('team_ids', '=', False), ('team_ids', 'in', team_id)]")
+    is_closed = fields.Boolean(related='stage_id.is_closed', store=True, index=True)
+    closed_date = fields.Datetime(readonly=True, copy=False, index=True)
+    kanban_state = fields.Selection(
+        [('normal', "In Progress"), ('done', "Ready"), ('blocked', "Blocked")],
+        default='normal', copy=False, export_string_translation=False)
+    # Deadlines
+    date_deadline = fields.Date(string="Deadline", tracking=True, copy=False, index=True)
+    reminder_date = fields.Date(
+        tracking=True, copy=False, index=True, help="The assignee is reminded of the ticket on this day.")
+    # GDPR
+    legal_basis = fields.Selection(
+        LEGAL_BASES, compute='_compute_legal_basis', store=True, readonly=True,
+        help="Legal basis of the processing, from the request type.")
+    retention_date = fields.Date(
+        compute='_compute_retention_date', store=True, index=True, copy=False,
+        help="From this day on, the closed ticket is anonymized or deleted as its retention policy says.")
+    legal_hold = fields.Boolean(
+        tracking=True, copy=False,
+        help="Keeps the ticket from anonymization and deletion, e.g. during a dispute.")
+    anonymized = fields.Boolean(readonly=True, copy=False, index=True)
+
+    _number_company_uniq = models.Constraint(
+        'UNIQUE (company_id, number)', "Ticket numbers are unique within a company.")
+
+    @api.depends('number', 'name')
+    def _compute_display_name(self):
+        for ticket in self:
+            ticket.display_name = f"{ticket.number} {ticket.name}" if ticket.number else ticket.name
+
+    @api.depends('category_id.legal_basis')
+    def _compute_legal_basis(self):
+        for ticket in self:
+            ticket.legal_basis = ticket.category_id.legal_basis or 'contract'
+
+    @api.depends('closed_date', 'category_id.retention_policy_id.period_months')
+    def _compute_retention_date(self):
+        for ticket in self:
+            policy = ticket.category_id.retention_policy_id
+            if ticket.closed_date and policy:
+                ticket.retention_date = ticket.closed_date.date() + relativedelta(months=policy.period_months)
+            else:
+                ticket.retention_date = False
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for ticket in self:
+            ticket.access_url = f'/my/tickets/{ticket.id}'
+
+    @api.model
+    def _read_group_expand_stage_ids(self, stages, domain):
+        team_id = self.env.context.get('default_team_id')
+        stage_domain = Domain('fold', '=', False) | Domain('id', 'in', stages.ids)
+        if team_id:
+            stage_domain &= Domain('team_ids', '=', False) | Domain('team_ids', 'in', [team_id])
+        return stages.search(stage_domain)
+
+    @api.constrains('partner_id')
+    def _check_partner_id(self):
+        for ticket in self:
+            if not ticket.partner_id:
+                raise ValidationError(self.env._(
+                    "A ticket needs exactly one requester: choose the contact who asked."))
+
+    @api.onchange('category_id')
+    def _onchange_category_id(self):
+        if self.category_id.team_id:
+            self.team_id = self.category_id.team_id
+
+    @api.onchange('team_id')
+    def _onchange_team_id(self):
+        if self.team_id and self.stage_id.team_ids and self.team_id not in self.stage_id.team_ids:
+            self.stage_id = self._stages_for_team(self.team_id)[:1]
+
+    @api.model
+    def default_get(self, fields):
+        defaults = super().default_get(fields)
+        if self.env.context.get('cabinet_staff_request') and 'partner_id' in fields:
+            defaults['partner_id'] = self.env.user.partner_id.id
+        return defaults
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get('partner_id'):
+                raise ValidationError(self.env._(
+                    "A ticket needs exactly one requester: choose the contact who asked."))
+            category = self.env['cabinet.category'].browse(vals.get('category_id'))
+            if category.team_id and not vals.get('team_id'):
+                vals['team_id'] = category.team_id.id
+            team = self.env['cabinet.team'].browse(vals.get('team_id'))
+            company = (
+                self.env['res.company'].browse(vals['company_id']) if vals.get('company_id')
+                else team.company_id or self.env.company
+            )
+            vals['company_id'] = company.id
+            if not vals.get('stage_id'):
+                vals['stage_id'] = self._stages_for_team(team)[:1].id
+            if team and 'user_id' not in vals:
+                vals['user_id'] = team._get_assignee_for_new_ticket().id
+            vals['number'] = self._next_number(company)
+        tickets = super().create(vals_list)
+        tickets.filtered('is_closed').closed_date = fields.Datetime.now()
+        return tickets
+
+    def write(self, vals):
+        if 'partner_id' in vals and not vals['partner_id']:
+            raise ValidationError(self.env._(
+                "A ticket needs exactly one requester: choose the contact who asked."))
+        if vals.get('stage_id'):
+            stage = self.env['cabinet.stage'].browse(vals['stage_id'])
+            if stage.is_closed:
+                vals.setdefault('closed_date', fields.Datetime.now())
+            else:
+                vals['closed_date'] = False
+        if vals.get('team_id') and 'user_id' not in vals:
+            team = self.env['cabinet.team'].browse(vals['team_id'])
+            self_other_team = self.filtered(lambda t: t.team_id != team and t.user_id not in team.member_ids)
+            if self_other_team:
+                self_other_team.write({'user_id': team._get_assignee_for_new_ticket().id})
+        return super().write(vals)
+
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        return [dict(vals, name=self.env._("%s (copy)", ticket.name)) for ticket, vals in zip(self, vals_list)]
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_assign_to_me(self):
+        self.write({'user_id': self.env.uid})
+
+    def action_close(self):
+        stage = self.env['cabinet.stage'].search([('is_closed', '=', True), ('fold', '=', True)], limit=1) \
+            or self.env['cabinet.stage'].search([('is_closed', '=', True)], limit=1)
+        if not stage:
+            raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
+        self.write({'stage_id': stage.id})
+
+    # ------------------------------------------------------------
+    # MAIL
+    # ------------------------------------------------------------
+
+    def _track_subtype(self, init_values):
+        self.ensure_one()
+        if 'stage_id' in init_values and self.is_closed:
+            return self.env.ref('cabinet_helpdesk.mt_ticket_closed')
+        if 'stage_id' in init_values:
+            return self.env.ref('cabinet_helpdesk.mt_ticket_stage')
+        if 'user_id' in init_values and self.user_id:
+            return self.env.ref('cabinet_helpdesk.mt_ticket_reassigned')
+        return super()._track_subtype(init_values)
+
+    def _creation_subtype(self):
+        return self.env.ref('cabinet_helpdesk.mt_ticket_new')
+
+    def _track_template(self, changes):
+        res = super()._track_template(changes)
+        ticket = self[0]
+        if 'stage_id' in changes and ticket.stage_id.mail_template_id:
+            res['stage_id'] = (ticket.stage_id.mail_template_id, {
+                'auto_delete_keep_log': False,
+                'subtype_id': self.env['ir.model.data']._xmlid_to_res_id('mail.mt_note'),
+                'email_layout_xmlid': 'mail.mail_notification_light',
+            })
+        return res
+
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _stages_for_team(self, team):
+        domain = Domain('team_ids', '=', False)
+        if team:
+            domain |= Domain('team_ids', 'in', team.ids)
+        return self.env['cabinet.stage'].search(domain, order='sequence, id')
+
+    @api.model
+    def _next_number(self, company):
+        """Next ticket number of ``company``, from the company's own sequence (created on the
+        first ticket of a company that has none), so that numbers never collide across companies."""
+        Sequence = self.env['ir.sequence'].sudo()
+        sequence = Sequence.search([('code', '=', 'cabinet.ticket'), ('company_id', '=', company.id)], limit=1)
+        if not sequence:
+            template = self.env.ref('cabinet_helpdesk.ir_sequence_cabinet_ticket', raise_if_not_found=False)
+            sequence = Sequence.create({
+                'name': self.env._("Tickets of %s", company.name),
+                'code': 'cabinet.ticket',
+                'company_id': company.id,
+                'prefix': template.prefix if template else 'T%(year)s-',
+                'padding': template.padding if template else 5,
+                'use_date_range': template.use_date_range if template else True,
+            })
+        return sequence._next()

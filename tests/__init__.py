@@ -1,0 +1,1 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).

@@ -1,0 +1,77 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from odoo.fields import Command
+from odoo.tests import TransactionCase, new_test_user
+
+
+class CabinetFactories:
+    """Factories and a small firm shared by the module's tests.
+
+    ``_setup_cabinet_data()`` builds: two teams (A with ``user_a``, B with ``user_b``), a
+    manager, two client parties (companies) each with one contact and one portal user, and
+    the module's default stages and request types.
+    """
+
+    @classmethod
+    def _setup_cabinet_data(cls):
+        cls.company = cls.env.company
+        cls.user_manager = new_test_user(
+            cls.env, login='cab_manager', name="Maria Manager", email='maria.manager@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_manager')
+        cls.user_a = new_test_user(
+            cls.env, login='cab_user', name="Anna Architect", email='anna@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_user')
+        cls.user_b = new_test_user(
+            cls.env, login='cab_user_b', name="Bruno Builder", email='bruno@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_user')
+        cls.user_employee = new_test_user(
+            cls.env, login='cab_employee', name="Eva Employee", email='eva@firm.example',
+            groups='base.group_user')
+        cls.team_a = cls.env['cabinet.team'].create({
+            'name': "Team A", 'member_ids': [Command.set(cls.user_a.ids)], 'leader_id': cls.user_a.id,
+        })
+        cls.team_b = cls.env['cabinet.team'].create({
+            'name': "Team B", 'member_ids': [Command.set(cls.user_b.ids)], 'leader_id': cls.user_b.id,
+        })
+        cls.stage_new = cls.env.ref('cabinet_helpdesk.cabinet_stage_new')
+        cls.stage_progress = cls.env.ref('cabinet_helpdesk.cabinet_stage_in_progress')
+        cls.stage_done = cls.env.ref('cabinet_helpdesk.cabinet_stage_done')
+        cls.category_client = cls.env.ref('cabinet_helpdesk.cabinet_category_client_request')
+        cls.category_hr = cls.env.ref('cabinet_helpdesk.cabinet_category_hr_request')
+        cls.party_a = cls._create_party("Party A Ltd", party_type='company', email='office@party-a.example')
+        cls.contact_a = cls._create_party("Alice A", parent=cls.party_a, email='alice@party-a.example')
+        cls.party_b = cls._create_party("Party B Ltd", party_type='company', email='office@party-b.example')
+        cls.contact_b = cls._create_party("Bob B", parent=cls.party_b, email='bob@party-b.example')
+        cls.portal_a = new_test_user(
+            cls.env, login='cab_portal', name="Alan A", email='alan@party-a.example', groups='base.group_portal')
+        cls.portal_a.partner_id.parent_id = cls.party_a
+        cls.portal_b = new_test_user(
+            cls.env, login='cab_portal_b', name="Betty B", email='betty@party-b.example', groups='base.group_portal')
+        cls.portal_b.partner_id.parent_id = cls.party_b
+
+    @classmethod
+    def _create_party(cls, name, party_type=None, parent=None, email=None, **values):
+        vals = {'name': name, 'email': email, 'is_company': bool(party_type == 'company' and not parent)}
+        if parent:
+            vals['parent_id'] = parent.id
+        elif party_type:
+            vals['party_type'] = party_type
+        vals.update(values)
+        return cls.env['res.partner'].create(vals)
+
+    @classmethod
+    def _create_ticket(cls, partner, team=None, **values):
+        vals = {
+            'name': values.pop('name', "Question about the project"),
+            'partner_id': partner.id,
+            'team_id': (team or cls.team_a).id,
+        }
+        vals.update(values)
+        return cls.env['cabinet.ticket'].create(vals)
+
+
+class CabinetCommon(CabinetFactories, TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_cabinet_data()
