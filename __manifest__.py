@@ -26,6 +26,7 @@
         'views/cabinet_retention_policy_views.xml',
         'views/cabinet_sla_policy_views.xml',
         'views/res_partner_views.xml',
+        'views/res_config_settings_views.xml',
         'views/cabinet_helpdesk_menus.xml',
     ],
     'demo': [

@@ -7,3 +7,4 @@ from . import cabinet_ticket
 from . import res_partner
 from . import cabinet_retention_policy
 from . import cabinet_sla_policy
+from . import res_config_settings
