@@ -29,7 +29,7 @@ class CabinetTeam(models.Model):
         tracking=True, help="Receives the team's review digests and escalations.")
     resource_calendar_id = fields.Many2one(
         'resource.calendar', string="Working Hours", check_company=True,
-        default=lambda self: self.env.company.resource_calendar_id,
+        compute='_compute_resource_calendar_id', store=True, readonly=False,
         help="Working hours used to compute service level deadlines.")
     assignment_method = fields.Selection(
         [('manual', "Manual"), ('balanced', "Balanced workload"), ('round_robin', "Round robin")],
@@ -44,6 +44,13 @@ class CabinetTeam(models.Model):
     open_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Open Tickets")
     unassigned_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Unassigned Tickets")
     overdue_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Overdue Tickets")
+
+    @api.depends('company_id')
+    def _compute_resource_calendar_id(self):
+        for team in self:
+            if not team.resource_calendar_id or team.resource_calendar_id.company_id not in (
+                    team.company_id, self.env['res.company']):
+                team.resource_calendar_id = team.company_id.resource_calendar_id
 
     @api.depends('ticket_ids.is_closed', 'ticket_ids.user_id', 'ticket_ids.date_deadline')
     def _compute_ticket_counts(self):
