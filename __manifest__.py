@@ -27,6 +27,7 @@
         'views/cabinet_sla_policy_views.xml',
         'views/res_partner_views.xml',
         'views/res_config_settings_views.xml',
+        'views/cabinet_ticket_templates.xml',
         'views/cabinet_helpdesk_menus.xml',
     ],
     'demo': [

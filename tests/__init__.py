@@ -2,3 +2,4 @@
 from . import test_access_rights
 from . import test_ticket
 from . import test_views_performance
+from . import test_portal
