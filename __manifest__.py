@@ -7,7 +7,7 @@
     'author': "Cabinet Helpdesk contributors",
     'website': "https://github.com/cabinet-helpdesk/cabinet_helpdesk",
     'license': 'LGPL-3',
-    'depends': ['mail', 'portal', 'resource'],
+    'depends': ['mail', 'portal', 'rating', 'resource', 'privacy_lookup'],
     'data': [
         'security/res_groups.xml',
         'security/ir.model.access.csv',
