@@ -28,6 +28,7 @@
         'views/res_partner_views.xml',
         'views/res_config_settings_views.xml',
         'views/cabinet_ticket_templates.xml',
+        'report/cabinet_helpdesk_reports.xml',
         'views/cabinet_helpdesk_menus.xml',
     ],
     'demo': [
