@@ -3,3 +3,10 @@ from . import test_access_rights
 from . import test_ticket
 from . import test_views_performance
 from . import test_portal
+from . import test_backend_tour
+from . import test_sla
+from . import test_crons
+from . import test_retention
+from . import test_analytics
+from . import test_followers
+from . import test_mail_gateway
