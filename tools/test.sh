@@ -34,15 +34,15 @@ args=()
 has_path=0
 for arg in "$@"; do
     if [[ "$arg" != -* && -e "$REPO/${arg%%::*}" ]]; then
-        args+=("$MODULE_DIR/$arg")
+        args+=("cabinet_helpdesk/$arg")
         has_path=1
     else
         args+=("$arg")
     fi
 done
-[ "$has_path" = 1 ] || args+=("$MODULE_DIR/tests")
+[ "$has_path" = 1 ] || args+=("cabinet_helpdesk/tests")
 
-cd "$MODULE_DIR"
+cd "$ADDONS"
 exec "$VENV/bin/python" -m pytest -p no:cacheprovider \
     --odoo-database="$DB" \
     --odoo-addons-path="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ADDONS" \
