@@ -1,11 +1,15 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo import http
-from odoo.exceptions import AccessError, MissingError
+from odoo import fields, http
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.fields import Domain
 from odoo.http import request
 from odoo.tools import plaintext2html
 
 from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
+from odoo.addons.rating.models.rating_data import RATING_HAPPY_VALUE, RATING_NEUTRAL_VALUE, RATING_UNHAPPY_VALUE
+
+MAX_ATTACHMENTS = 10
+SUBJECT_MAX_LENGTH = 200
 
 
 class CabinetCustomerPortal(CustomerPortal):
@@ -17,55 +21,124 @@ class CabinetCustomerPortal(CustomerPortal):
             values['cabinet_ticket_count'] = Ticket.search_count([]) if Ticket.has_access('read') else 0
         return values
 
+    # ------------------------------------------------------------
+    # Ticket list
+    # ------------------------------------------------------------
+
     def _cabinet_ticket_sortings(self):
         return {
             'date': {'label': request.env._("Last update"), 'order': 'write_date desc, id desc'},
             'number': {'label': request.env._("Number"), 'order': 'number desc, id desc'},
             'name': {'label': request.env._("Subject"), 'order': 'name, id'},
             'stage': {'label': request.env._("Status"), 'order': 'stage_id, id desc'},
+            'priority': {'label': request.env._("Priority"), 'order': 'priority desc, id desc'},
         }
 
-    def _cabinet_ticket_filters(self):
-        waiting = request.env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
+    def _cabinet_waiting_stage(self):
+        """The stage where the firm waits for the party's answer."""
+        return request.env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False) \
+            or request.env['cabinet.stage']
+
+    def _cabinet_ticket_filters(self, waiting):
         return {
             'all': {'label': request.env._("All"), 'domain': []},
             'open': {'label': request.env._("Open"), 'domain': [('is_closed', '=', False)]},
-            'closed': {'label': request.env._("Closed"), 'domain': [('is_closed', '=', True)]},
             'waiting': {'label': request.env._("Waiting for me"),
-                        'domain': [('stage_id', '=', waiting.id if waiting else False)]},
+                        'domain': [('stage_id', 'in', waiting.ids)]},
+            'closed': {'label': request.env._("Closed"), 'domain': [('is_closed', '=', True)]},
         }
+
+    def _cabinet_ticket_search_inputs(self):
+        return {
+            'all': {'input': 'all', 'label': request.env._("Search in number and subject")},
+            'number': {'input': 'number', 'label': request.env._("Search in number")},
+            'name': {'input': 'name', 'label': request.env._("Search in subject")},
+        }
+
+    def _cabinet_ticket_search_domain(self, search, search_in):
+        if not search:
+            return Domain.TRUE
+        if search_in == 'number':
+            return Domain('number', 'ilike', search)
+        if search_in == 'name':
+            return Domain('name', 'ilike', search)
+        return Domain('number', 'ilike', search) | Domain('name', 'ilike', search)
 
     @http.route(['/my/tickets', '/my/tickets/page/<int:page>'], type='http', auth='user',
                 methods=['GET'], website=True, sitemap=False, readonly=True)
-    def portal_my_tickets(self, page=1, sortby='date', filterby='all', search=None, **kw):
+    def portal_my_tickets(self, page=1, sortby='date', filterby='all', search=None, search_in='all', **kw):
         Ticket = request.env['cabinet.ticket']
         sortings = self._cabinet_ticket_sortings()
-        filters = self._cabinet_ticket_filters()
+        waiting = self._cabinet_waiting_stage()
+        filters = self._cabinet_ticket_filters(waiting)
+        inputs = self._cabinet_ticket_search_inputs()
         sortby = sortby if sortby in sortings else 'date'
         filterby = filterby if filterby in filters else 'all'
-        domain = Domain(filters[filterby]['domain'])
-        if search:
-            domain &= Domain('number', 'ilike', search) | Domain('name', 'ilike', search)
+        search_in = search_in if search_in in inputs else 'all'
+        search = (search or '').strip()
+        # record rules limit the list to the user's own party
+        domain = Domain(filters[filterby]['domain']) & self._cabinet_ticket_search_domain(search, search_in)
         count = Ticket.search_count(domain)
         pager = portal_pager(
             url='/my/tickets', total=count, page=page, step=self._items_per_page,
-            url_args={'sortby': sortby, 'filterby': filterby, 'search': search or ''},
+            url_args={'sortby': sortby, 'filterby': filterby, 'search': search, 'search_in': search_in},
         )
-        tickets = Ticket.search(domain, order=sortings[sortby]['order'],
-                                limit=self._items_per_page, offset=pager['offset'])
+        tickets = Ticket.search_fetch(
+            domain, ['number', 'name', 'priority', 'write_date', 'stage_id', 'is_closed'],
+            order=sortings[sortby]['order'], limit=self._items_per_page, offset=pager['offset'])
+        request.session['my_tickets_history'] = tickets.ids[:100]
         values = self._prepare_portal_layout_values()
         values.update({
             'tickets': tickets, 'page_name': 'cabinet_ticket', 'pager': pager,
             'default_url': '/my/tickets', 'searchbar_sortings': sortings, 'sortby': sortby,
-            'searchbar_filters': filters, 'filterby': filterby, 'search': search or '',
+            'searchbar_filters': filters, 'filterby': filterby, 'waiting_stage': waiting,
+            'searchbar_inputs': inputs, 'search_in': search_in, 'search': search,
+            'priorities': dict(Ticket._fields['priority']._description_selection(request.env)),
         })
         return request.render('cabinet_helpdesk.portal_my_tickets', values)
+
+    # ------------------------------------------------------------
+    # Ticket page: read, answer (portal chatter), close, reopen, rate
+    # ------------------------------------------------------------
+
+    def _cabinet_portal_author(self, ticket_sudo):
+        """The partner acting on the page: the logged-in user, or the ticket's requester for a
+        visitor who came with the ticket's access token."""
+        if request.env.user._is_public():
+            return ticket_sudo.partner_id
+        return request.env.user.partner_id
+
+    def _cabinet_ticket_rating_values(self, ticket_sudo):
+        """Satisfaction rating of a closed ticket: the party's given rating, or the token with
+        which the acting partner may give one (``/rate/<token>/<value>`` of the rating module)."""
+        if not ticket_sudo.is_closed:
+            return {}
+        author = self._cabinet_portal_author(ticket_sudo)
+        ratings = ticket_sudo.rating_ids.filtered(
+            lambda r: r.partner_id.commercial_partner_id == ticket_sudo.commercial_partner_id)
+        given = ratings.filtered('consumed')[:1]
+        if given:
+            return {'rating_given': given}
+        return {
+            'rating_token': ticket_sudo._rating_get_access_token(partner=author),
+            'rating_values': [
+                (RATING_HAPPY_VALUE, request.env._("Satisfied")),
+                (RATING_NEUTRAL_VALUE, request.env._("Partly satisfied")),
+                (RATING_UNHAPPY_VALUE, request.env._("Not satisfied")),
+            ],
+        }
 
     def _cabinet_ticket_page_values(self, ticket_sudo, access_token=None, **kw):
         values = self._get_page_view_values(
             ticket_sudo, access_token, {'ticket': ticket_sudo, 'page_name': 'cabinet_ticket'},
             'my_tickets_history', False, **kw)
-        values['message'] = kw.get('message')
+        values.update({
+            'can_reopen': ticket_sudo._cabinet_portal_can_reopen(),
+            'reopen_days': ticket_sudo._cabinet_portal_reopen_days(),
+            'ticket_error': kw.get('ticket_error'),
+            'waiting_stage': self._cabinet_waiting_stage(),
+        })
+        values.update(self._cabinet_ticket_rating_values(ticket_sudo))
         return values
 
     @http.route('/my/tickets/<int:ticket_id>', type='http', auth='public', methods=['GET'],
@@ -86,35 +159,57 @@ class CabinetCustomerPortal(CustomerPortal):
         except (AccessError, MissingError):
             return request.not_found()
         if not ticket_sudo.is_closed:
-            reason = (reason or '').strip()
-            ticket_sudo.action_close()
-            author = request.env.user.partner_id if not request.env.user._is_public() else ticket_sudo.partner_id
-            body = request.env._("Closed by the client.")
-            if reason:
-                body = request.env._("Closed by the client: %(reason)s", reason=reason)
-            ticket_sudo.message_post(body=body, author_id=author.id, message_type='comment',
-                                     subtype_xmlid='mail.mt_note')
-        url = ticket_sudo.get_portal_url()
-        return request.redirect(url)
+            ticket_sudo._cabinet_portal_close(self._cabinet_portal_author(ticket_sudo), reason=reason)
+        return request.redirect(ticket_sudo.get_portal_url())
+
+    @http.route('/my/tickets/<int:ticket_id>/reopen', type='http', auth='public', methods=['POST'],
+                website=True, sitemap=False)
+    def portal_ticket_reopen(self, ticket_id, access_token=None, reason=None, **kw):
+        try:
+            ticket_sudo = self._document_check_access('cabinet.ticket', ticket_id, access_token)
+        except (AccessError, MissingError):
+            return request.not_found()
+        try:
+            ticket_sudo._cabinet_portal_reopen(self._cabinet_portal_author(ticket_sudo), reason=reason)
+        except UserError as error:
+            values = self._cabinet_ticket_page_values(ticket_sudo, access_token, ticket_error=error.args[0])
+            return request.render('cabinet_helpdesk.portal_my_ticket', values)
+        return request.redirect(ticket_sudo.get_portal_url())
 
     # ------------------------------------------------------------
     # New request
     # ------------------------------------------------------------
 
     def _cabinet_portal_categories(self):
-        return request.env['cabinet.category'].sudo().search([('portal_visible', '=', True)])
+        """Request types offered on the portal, within the user's companies (record rules)."""
+        return request.env['cabinet.category'].search([('portal_visible', '=', True)])
 
-    def _cabinet_ticket_form_parse(self, post):
-        """Return ``(values, errors)`` from the posted form; never trusts a party field."""
+    def _cabinet_max_attachment_size(self):
+        """Largest accepted file, in bytes (``cabinet_helpdesk.max_attachment_size_mb``, 20 MB)."""
+        value = request.env['ir.config_parameter'].sudo().get_param('cabinet_helpdesk.max_attachment_size_mb', '20')
+        try:
+            megabytes = int(value)
+        except ValueError:
+            megabytes = 20
+        return max(megabytes, 1) * 1024 * 1024
+
+    def _cabinet_ticket_form_parse(self, post, files):
+        """Return ``(values, category, attachments, errors)`` from the posted form.
+
+        ``values`` keeps what the user typed so the form can be shown again; ``attachments`` is
+        a list of ``(file name, content)``; ``errors`` maps a field to one message. A party
+        field, if posted, is ignored: the party is always the user's own.
+        """
         errors = {}
         values = {
             'name': (post.get('name') or '').strip(),
             'description': (post.get('description') or '').strip(),
             'category_id': post.get('category_id') or '',
+            'privacy_ack': bool(post.get('privacy_ack')),
         }
         if not values['name']:
             errors['name'] = request.env._("Please give your request a subject.")
-        elif len(values['name']) > 200:
+        elif len(values['name']) > SUBJECT_MAX_LENGTH:
             errors['name'] = request.env._("The subject is too long (200 characters at most).")
         if not values['description']:
             errors['description'] = request.env._("Please describe your request.")
@@ -122,15 +217,38 @@ class CabinetCustomerPortal(CustomerPortal):
         category = categories.filtered(lambda c: str(c.id) == str(values['category_id']))
         if categories and not category:
             errors['category_id'] = request.env._("Please choose a type of request.")
-        return values, category, errors
+        if not request.env.user.partner_id.cabinet_privacy_ack_date and not values['privacy_ack']:
+            errors['privacy_ack'] = request.env._("Please confirm that you have read the privacy notice.")
+        attachments = []
+        max_size = self._cabinet_max_attachment_size()
+        uploads = [upload for upload in files if upload and upload.filename]
+        if len(uploads) > MAX_ATTACHMENTS:
+            errors['attachments'] = request.env._(
+                "Please send at most %(count)s files with a request.", count=MAX_ATTACHMENTS)
+        for upload in uploads[:MAX_ATTACHMENTS]:
+            content = upload.read(max_size + 1)
+            if len(content) > max_size:
+                errors['attachments'] = request.env._(
+                    "The file %(name)s is larger than %(size)s MB: please send a smaller file.",
+                    name=upload.filename, size=max_size // (1024 * 1024))
+                break
+            attachments.append((upload.filename, content))
+        if attachments and errors:
+            errors.setdefault('attachments', request.env._(
+                "Please choose your files again: for your security, the browser does not keep them."))
+        return values, category, attachments, errors
 
     def _cabinet_ticket_form_render(self, values=None, errors=None):
         render_values = self._prepare_portal_layout_values()
+        partner = request.env.user.partner_id
         render_values.update({
             'page_name': 'cabinet_ticket_new',
             'categories': self._cabinet_portal_categories(),
             'form_values': values or {},
             'errors': errors or {},
+            'privacy_ack_needed': not partner.cabinet_privacy_ack_date,
+            'max_attachment_mb': self._cabinet_max_attachment_size() // (1024 * 1024),
+            'max_attachments': MAX_ATTACHMENTS,
         })
         return request.render('cabinet_helpdesk.portal_ticket_form', render_values)
 
@@ -139,10 +257,13 @@ class CabinetCustomerPortal(CustomerPortal):
     def portal_ticket_new(self, **post):
         if request.httprequest.method == 'GET':
             return self._cabinet_ticket_form_render()
-        values, category, errors = self._cabinet_ticket_form_parse(post)
+        files = request.httprequest.files.getlist('attachments')
+        values, category, attachments, errors = self._cabinet_ticket_form_parse(post, files)
         if errors:
             return self._cabinet_ticket_form_render(values, errors)
         partner = request.env.user.partner_id
+        if not partner.cabinet_privacy_ack_date:
+            self._cabinet_acknowledge_privacy(partner)
         ticket_vals = {
             'name': values['name'],
             'description': plaintext2html(values['description']),
@@ -153,5 +274,56 @@ class CabinetCustomerPortal(CustomerPortal):
             ticket_vals['category_id'] = category.id
             if category.team_id:
                 ticket_vals['team_id'] = category.team_id.id
-        ticket = request.env['cabinet.ticket'].sudo().create(ticket_vals)
-        return request.redirect(ticket.access_url)
+        # sudo: portal users may not create tickets through the ORM; the party is the user's own
+        ticket_sudo = request.env['cabinet.ticket'].sudo().create(ticket_vals)
+        if attachments:
+            # created pending, as the user's own uploads, then linked to the ticket by message_post;
+            # HTML and SVG files are stored as plain text so they are never served as pages
+            attachments_sudo = request.env['ir.attachment'].sudo().with_context(attachments_mime_plainxml=True).create([{
+                'name': name, 'raw': content, 'res_model': 'mail.compose.message', 'res_id': 0,
+            } for name, content in attachments])
+            ticket_sudo.message_post(
+                body=request.env._("Documents sent with the request."), author_id=partner.id,
+                attachment_ids=attachments_sudo.ids, message_type='comment', subtype_xmlid='mail.mt_comment')
+        return request.redirect(ticket_sudo.get_portal_url())
+
+    # ------------------------------------------------------------
+    # Privacy notice (GDPR art. 13) and data download (art. 15, 20)
+    # ------------------------------------------------------------
+
+    def _cabinet_acknowledge_privacy(self, partner):
+        # sudo: the user records their own acknowledgement on their own contact
+        partner.sudo().cabinet_privacy_ack_date = fields.Datetime.now()
+
+    def _cabinet_privacy_values(self):
+        user = request.env.user
+        company = user.company_id if not user._is_public() else request.env.company
+        # sudo: public information of the firm, for visitors who came with a ticket link
+        categories_sudo = request.env['cabinet.category'].sudo().search([
+            ('portal_visible', '=', True), ('company_id', 'in', [company.id, False])])
+        values = self._prepare_portal_layout_values() if not user._is_public() else {}
+        values.update({
+            'page_name': 'cabinet_privacy',
+            'company': company.sudo(),
+            'privacy_categories': categories_sudo,
+            'legal_bases': dict(categories_sudo._fields['legal_basis']._description_selection(request.env)),
+            'privacy_ack_date': not user._is_public() and user.partner_id.cabinet_privacy_ack_date,
+            'can_export': not user._is_public() and self._cabinet_can_export(),
+        })
+        return values
+
+    def _cabinet_can_export(self):
+        return hasattr(request.env['res.partner'], '_cabinet_export_data')
+
+    @http.route('/my/tickets/privacy', type='http', auth='public', methods=['GET'],
+                website=True, sitemap=False)
+    def portal_cabinet_privacy(self, **kw):
+        return request.render('cabinet_helpdesk.portal_privacy_notice', self._cabinet_privacy_values())
+
+    @http.route('/my/tickets/privacy/acknowledge', type='http', auth='user', methods=['POST'],
+                website=True, sitemap=False)
+    def portal_cabinet_privacy_acknowledge(self, **kw):
+        partner = request.env.user.partner_id
+        if not partner.cabinet_privacy_ack_date:
+            self._cabinet_acknowledge_privacy(partner)
+        return request.redirect('/my/tickets/new' if kw.get('next') == 'new' else '/my/tickets/privacy')

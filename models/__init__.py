@@ -5,6 +5,7 @@ from . import cabinet_team
 from . import cabinet_category
 from . import cabinet_ticket
 from . import res_partner
+from . import res_company
 from . import cabinet_retention_policy
 from . import cabinet_sla_policy
 from . import res_config_settings

@@ -32,12 +32,13 @@ class CabinetTicket(models.Model):
 
     _name = 'cabinet.ticket'
     _description = "Ticket"
-    _inherit = ['portal.mixin', 'mail.thread', 'mail.activity.mixin']
+    _inherit = ['portal.mixin', 'rating.mixin', 'mail.thread', 'mail.activity.mixin']
     _order = 'priority desc, id desc'
     _rec_names_search = ['number', 'name', 'partner_id']
     _check_company_auto = True
     _primary_email = 'email_from'
     _mailing_enabled = True
+    _mail_post_access = 'read'  # the party answers from the portal with read access only
 
     def _default_team_id(self):
         team_id = self.env.context.get('default_team_id')
@@ -268,6 +269,58 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # PORTAL
     # ------------------------------------------------------------
+
+    def _rating_get_parent_field_name(self):
+        """Ratings are filed under the ticket's team, for team analytics."""
+        return 'team_id'
+
+    @api.model
+    def _cabinet_portal_reopen_days(self):
+        """Days after closing during which the party may reopen a ticket from the portal
+        (setting ``cabinet_helpdesk.portal_reopen_days``, 30 by default, 0 = never)."""
+        value = self.env['ir.config_parameter'].sudo().get_param('cabinet_helpdesk.portal_reopen_days', '30')
+        try:
+            return max(int(value), 0)
+        except ValueError:
+            return 30
+
+    def _cabinet_portal_can_reopen(self):
+        """Whether the party may still reopen this closed ticket from the portal."""
+        self.ensure_one()
+        if not self.is_closed or not self.closed_date or self.anonymized or not self.active:
+            return False
+        deadline = self.closed_date + relativedelta(days=self._cabinet_portal_reopen_days())
+        return fields.Datetime.now() <= deadline
+
+    def _cabinet_portal_close(self, author, reason=None):
+        """Close the ticket at the party's request and record why, in a message signed by ``author``.
+        Return the access token of the satisfaction rating the party may now give."""
+        self.ensure_one()
+        self.action_close()
+        reason = (reason or '').strip()
+        if reason:
+            body = self.env._("Closed by the client: %(reason)s", reason=reason)
+        else:
+            body = self.env._("Closed by the client.")
+        self.message_post(body=body, author_id=author.id, message_type='comment', subtype_xmlid='mail.mt_comment')
+        return self._rating_get_access_token(partner=author)
+
+    def _cabinet_portal_reopen(self, author, reason=None):
+        """Reopen the ticket at the party's request, back to the first open stage of its team."""
+        self.ensure_one()
+        if not self._cabinet_portal_can_reopen():
+            raise UserError(self.env._(
+                "This ticket can no longer be reopened: please file a new request instead."))
+        stage = self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
+        if not stage:
+            raise UserError(self.env._("No open stage is configured: create a stage that is not closing."))
+        self.write({'stage_id': stage.id})
+        reason = (reason or '').strip()
+        if reason:
+            body = self.env._("Reopened by the client: %(reason)s", reason=reason)
+        else:
+            body = self.env._("Reopened by the client.")
+        self.message_post(body=body, author_id=author.id, message_type='comment', subtype_xmlid='mail.mt_comment')
 
     # ------------------------------------------------------------
     # SERVICE LEVELS AND REMINDERS

@@ -10,3 +10,13 @@ class ResConfigSettings(models.TransientModel):
         string="Per-Employee Analytics", config_parameter='cabinet_helpdesk.individual_analytics',
         help="Show ticket figures per staff member in reports. Off by default: agree it with your works "
              "council first where the law requires it.")
+    # Client portal
+    cabinet_portal_reopen_days = fields.Integer(
+        string="Reopening Period (days)", config_parameter='cabinet_helpdesk.portal_reopen_days', default=30,
+        help="Days after closing during which a client may reopen a ticket from the portal (0: never).")
+    cabinet_max_attachment_size_mb = fields.Integer(
+        string="Maximum Attachment Size (MB)", config_parameter='cabinet_helpdesk.max_attachment_size_mb',
+        default=20, help="Largest file accepted with a request, from the portal or by email.")
+    cabinet_privacy_notice = fields.Html(
+        related='company_id.cabinet_privacy_notice', readonly=False,
+        help="Privacy notice (GDPR art. 13) shown to clients on the portal before their first request.")

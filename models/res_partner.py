@@ -23,6 +23,10 @@ class ResPartner(models.Model):
     cabinet_ticket_ids = fields.One2many('cabinet.ticket', 'partner_id', string="Tickets")
     cabinet_ticket_count = fields.Integer(
         compute='_compute_cabinet_ticket_count', string="Ticket Count", export_string_translation=False)
+    # Privacy notice (GDPR art. 13): when this person acknowledged the firm's notice on the portal
+    cabinet_privacy_ack_date = fields.Datetime(
+        string="Privacy Notice Acknowledged On", readonly=True, copy=False,
+        help="When this person confirmed on the portal having read the firm's privacy notice.")
 
     @api.depends('parent_id.party_type', 'is_company')
     def _compute_party_type(self):

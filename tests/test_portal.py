@@ -1,23 +1,43 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
+import re
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import SQL, mute_logger
 
 from .common import CabinetFactories
 
-# measured: portal list of 20 tickets, same with 100 or 2,000 tickets of other parties
-LIST_QUERIES = 11
+# measured: /my/tickets of a party with 50 tickets (first page of 20), whatever the number of
+# other parties' tickets (1,000 or 10,000)
+LIST_QUERIES = 10
 
 
-@tagged('post_install', '-at_install', 'cabinet_helpdesk')
-class TestPortalIsolation(CabinetFactories, HttpCase):
+class CabinetPortalCase(CabinetFactories, HttpCase):
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_cabinet_data()
-        cls.ticket_a = cls._create_ticket(cls.contact_a, name="Roof leak of party A")
-        cls.ticket_b = cls._create_ticket(cls.contact_b, name="Secret dispute of party B")
-        cls.category_client.portal_visible = True
+        cls.portal_a2 = new_test_user(
+            cls.env, login='cab_portal_a2', name="Ada A", email='ada@party-a.example', groups='base.group_portal')
+        cls.portal_a2.partner_id.parent_id = cls.party_a
+        cls.ticket_a = cls._create_ticket(cls.contact_a, name="Roof leak of party A",
+                                          description="<p>Water in the attic</p>")
+        cls.ticket_b = cls._create_ticket(cls.contact_b, team=cls.team_b, name="Secret dispute of party B",
+                                          description="<p>Confidential position of B</p>")
+        cls.ticket_b.message_post(body="Private answer to B", message_type='comment',
+                                  subtype_xmlid='mail.mt_comment', author_id=cls.user_b.partner_id.id)
+
+    def _csrf_from(self, html):
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def _csrf(self, url='/my/tickets/new'):
+        return self._csrf_from(self.url_open(url).text)
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestPortalIsolation(CabinetPortalCase):
 
     def test_list_shows_own_party_only(self):
         self.authenticate('cab_portal', 'cab_portal')
@@ -30,45 +50,165 @@ class TestPortalIsolation(CabinetFactories, HttpCase):
         self.assertIn("Secret dispute of party B", response.text)
         self.assertNotIn("Roof leak", response.text)
 
+    def test_colleague_sees_party_tickets(self):
+        """A second contact of party A sees the ticket filed by Alice A, not party B's."""
+        self.authenticate('cab_portal_a2', 'cab_portal_a2')
+        response = self.url_open('/my/tickets')
+        self.assertIn("Roof leak of party A", response.text)
+        self.assertNotIn("Secret dispute", response.text)
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Water in the attic", response.text)
+
     def test_list_search_and_filters(self):
         self.authenticate('cab_portal', 'cab_portal')
-        response = self.url_open('/my/tickets?search=%s' % self.ticket_a.number)
+        response = self.url_open('/my/tickets?search=%s&search_in=number' % self.ticket_a.number)
         self.assertIn("Roof leak of party A", response.text)
+        response = self.url_open('/my/tickets?search=leak&search_in=name')
+        self.assertIn("Roof leak of party A", response.text)
+        response = self.url_open('/my/tickets?search=nothing-like-this')
+        self.assertNotIn("Roof leak of party A", response.text)
+        self.assertIn("No ticket matches your search.", response.text)
         response = self.url_open('/my/tickets?filterby=closed')
         self.assertNotIn("Roof leak of party A", response.text)
         response = self.url_open('/my/tickets?filterby=open&sortby=number')
         self.assertIn("Roof leak of party A", response.text)
+        response = self.url_open('/my/tickets?filterby=waiting')
+        self.assertNotIn("Roof leak of party A", response.text)
+        self.ticket_a.stage_id = self.env.ref('cabinet_helpdesk.cabinet_stage_waiting')
+        response = self.url_open('/my/tickets?filterby=waiting')
+        self.assertIn("Roof leak of party A", response.text)
+        # unknown values fall back to the defaults instead of failing
+        response = self.url_open('/my/tickets?filterby=x&sortby=y&search_in=z&search=leak')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Roof leak of party A", response.text)
 
     @mute_logger('odoo.addons.base.models.ir_rule', 'odoo.http')
-    def test_detail_other_party_not_found(self):
+    def test_other_party_routes_not_found(self):
         self.authenticate('cab_portal', 'cab_portal')
         response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
         self.assertEqual(response.status_code, 200)
         self.assertIn("Roof leak of party A", response.text)
-        for url in (f'/my/tickets/{self.ticket_b.id}', '/my/tickets/999999999'):
+        csrf = self._csrf_from(response.text)
+        for url in (f'/my/tickets/{self.ticket_b.id}', '/my/tickets/999999999',
+                    f'/my/tickets/{self.ticket_b.id}?access_token=forged'):
             response = self.url_open(url)
+            self.assertEqual(response.status_code, 404, url)
+            for secret in ("Secret dispute", "Confidential position", "Bob B", "Private answer"):
+                self.assertNotIn(secret, response.text)
+        for action in ('close', 'reopen'):
+            response = self.url_open(f'/my/tickets/{self.ticket_b.id}/{action}',
+                                     data={'csrf_token': csrf, 'reason': 'x'})
             self.assertEqual(response.status_code, 404)
             self.assertNotIn("Secret dispute", response.text)
-        response = self.url_open(f'/my/tickets/{self.ticket_b.id}/close', data={
-            'reason': 'x'})
-        self.assertFalse(self.ticket_b.is_closed)
+        self.assertFalse(self.ticket_b.is_closed, "portal rule: party A cannot close party B's ticket")
+        self.assertFalse(self.ticket_b.message_ids.filtered(lambda m: m.author_id == self.portal_a.partner_id))
 
     @mute_logger('odoo.http')
     def test_access_token(self):
         token_a = self.ticket_a._portal_ensure_token()
-        self.ticket_b._portal_ensure_token()
+        token_b = self.ticket_b._portal_ensure_token()
+        # no session: the token alone opens its own ticket
         response = self.url_open(f'/my/tickets/{self.ticket_a.id}?access_token={token_a}')
         self.assertEqual(response.status_code, 200)
         self.assertIn("Roof leak of party A", response.text)
-        response = self.url_open(f'/my/tickets/{self.ticket_b.id}?access_token={token_a}')
+        self.assertIn("Water in the attic", response.text)
+        for url in (f'/my/tickets/{self.ticket_b.id}?access_token={token_a}',
+                    f'/my/tickets/{self.ticket_a.id}?access_token={token_b}',
+                    f'/my/tickets/{self.ticket_a.id}?access_token=',
+                    f'/my/tickets/{self.ticket_a.id}'):
+            response = self.url_open(url, allow_redirects=False)
+            self.assertIn(response.status_code, (302, 303, 404), url)
+            self.assertNotIn("Secret dispute", response.text)
+            self.assertNotIn("Water in the attic", response.text)
+        # the token of A does not close B
+        csrf = self._csrf(f'/my/tickets/{self.ticket_a.id}?access_token={token_a}')
+        response = self.url_open(f'/my/tickets/{self.ticket_b.id}/close',
+                                 data={'csrf_token': csrf, 'access_token': token_a})
         self.assertEqual(response.status_code, 404)
-        self.assertNotIn("Secret dispute", response.text)
+        self.assertFalse(self.ticket_b.is_closed)
+
+    @mute_logger('odoo.http', 'odoo.addons.base.models.ir_rule', 'odoo.addons.base.models.ir_attachment')
+    def test_other_party_attachment_not_downloadable(self):
+        attachment = self.env['ir.attachment'].create({
+            'name': 'contract_b.txt', 'raw': b'SECRET CONTRACT OF B',
+            'res_model': 'cabinet.ticket', 'res_id': self.ticket_b.id,
+        })
+        attachment.generate_access_token()
+        token_a = self.ticket_a._portal_ensure_token()
+        token_b = self.ticket_b._portal_ensure_token()
+        self.authenticate('cab_portal', 'cab_portal')
+        for url in (f'/web/content/{attachment.id}',
+                    f'/web/content/{attachment.id}?access_token={token_a}',
+                    f'/web/content/{attachment.id}?access_token={token_b}',
+                    f'/web/content/{attachment.id}?download=true',
+                    f'/web/content/ir.attachment/{attachment.id}/raw',
+                    f'/web/image/{attachment.id}'):
+            response = self.url_open(url)
+            if not url.startswith('/web/image/'):  # images answer a placeholder picture
+                self.assertIn(response.status_code, (403, 404), url)
+            self.assertNotIn(b'SECRET CONTRACT', response.content)
+
+    @mute_logger('odoo.http')
+    def test_chatter_cannot_reach_other_party(self):
+        """Portal chatter: no message to B's ticket, nothing read from it, no recipient added."""
+        self.authenticate('cab_portal', 'cab_portal')
+        response = self.url_open('/mail/chatter_fetch', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_b.id}})
+        self.assertNotIn("Private answer", response.text)
+        response = self.url_open('/mail/message/post', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_b.id,
+            'post_data': {'body': "Intrusion from A", 'message_type': 'comment'}}})
+        self.assertIn('error', response.json())
+        self.assertFalse(self.env['mail.message'].search([('body', 'ilike', 'Intrusion from A')]))
+
+    def test_answer_without_adding_recipients(self):
+        """The party answers from the portal; recipients it names are not added (no Cc)."""
+        self.ticket_a.message_subscribe(partner_ids=self.contact_a.ids)
+        self.authenticate('cab_portal', 'cab_portal')
+        response = self.url_open('/mail/message/post', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_a.id,
+            'post_data': {'body': "Here is the photo", 'message_type': 'comment', 'subtype_xmlid': 'mail.mt_comment',
+                          'partner_ids': [self.contact_b.id, self.portal_b.partner_id.id]}}})
+        self.assertNotIn('error', response.json(), response.text)
+        message = self.env['mail.message'].search([('body', 'ilike', 'Here is the photo')])
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.author_id, self.portal_a.partner_id)
+        self.assertEqual(message.model, 'cabinet.ticket')
+        self.assertEqual(message.res_id, self.ticket_a.id)
+        self.assertFalse(message.partner_ids & (self.contact_b | self.portal_b.partner_id),
+                         "no recipient of another party may be added from the portal")
+        self.assertFalse(self.ticket_a.message_partner_ids & (self.contact_b | self.portal_b.partner_id))
+        notified = self.env['mail.notification'].search([('mail_message_id', '=', message.id)]).res_partner_id
+        self.assertFalse(notified & (self.contact_b | self.portal_b.partner_id))
+        # and the answer shows in the portal conversation
+        response = self.url_open('/mail/chatter_fetch', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_a.id}})
+        self.assertIn("Here is the photo", response.text)
+
+    def test_home_counter(self):
+        self.authenticate('cab_portal', 'cab_portal')
+        response = self.url_open('/my/counters', json={'params': {'counters': ['cabinet_ticket_count']}})
+        self.assertEqual(response.json()['result']['cabinet_ticket_count'], 1)
+        response = self.url_open('/my')
+        self.assertIn('/my/tickets/privacy', response.text)
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestPortalNewRequest(CabinetPortalCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.portal_a.partner_id.cabinet_privacy_ack_date = fields.Datetime.now()
 
     @mute_logger('odoo.http')
     def test_new_request_invalid_then_valid(self):
         self.authenticate('cab_portal', 'cab_portal')
         response = self.url_open('/my/tickets/new')
         self.assertEqual(response.status_code, 200)
+        self.assertIn("Client Request", response.text)
+        self.assertNotIn("HR Request", response.text, "internal request types are not offered on the portal")
         csrf = self._csrf_from(response.text)
         response = self.url_open('/my/tickets/new', data={
             'csrf_token': csrf, 'name': '', 'description': 'Kept text', 'category_id': self.category_client.id,
@@ -78,15 +218,27 @@ class TestPortalIsolation(CabinetFactories, HttpCase):
         self.assertIn("Kept text", response.text)
         self.assertIn("Please give your request a subject.", response.text)
         response = self.url_open('/my/tickets/new', data={
-            'csrf_token': csrf, 'name': 'Window broken', 'description': 'Kitchen window',
+            'csrf_token': csrf, 'name': 'Kept subject', 'description': '',
+            'category_id': self.category_hr.id,
+        })
+        self.assertIn("Kept subject", response.text)
+        self.assertIn("Please describe your request.", response.text)
+        self.assertIn("Please choose a type of request.", response.text)
+        self.assertFalse(self.env['cabinet.ticket'].search([('name', '=', 'Kept subject')]))
+        response = self.url_open('/my/tickets/new', data={
+            'csrf_token': csrf, 'name': 'Window broken', 'description': 'Kitchen window <b>now</b>',
             'category_id': self.category_client.id, 'partner_id': self.party_b.id,
+            'commercial_partner_id': self.party_b.id,
         })
         self.assertEqual(response.status_code, 200)
         ticket = self.env['cabinet.ticket'].search([('name', '=', 'Window broken')])
         self.assertEqual(len(ticket), 1)
-        self.assertEqual(ticket.partner_id, self.portal_a.partner_id)
-        self.assertEqual(ticket.commercial_partner_id, self.party_a)
-        self.assertEqual(ticket.channel, 'portal')
+        self.assertRecordValues(ticket, [{
+            'partner_id': self.portal_a.partner_id.id, 'commercial_partner_id': self.party_a.id,
+            'channel': 'portal', 'category_id': self.category_client.id,
+            'team_id': self.category_client.team_id.id,
+        }])
+        self.assertNotIn('<b>', ticket.description, "the description is plain text, escaped")
         self.assertIn(ticket.number, response.text)
 
     def test_new_request_without_csrf_refused(self):
@@ -96,38 +248,161 @@ class TestPortalIsolation(CabinetFactories, HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertFalse(self.env['cabinet.ticket'].search([('name', '=', 'No token')]))
 
-    def test_close_with_reason(self):
+    def test_new_request_with_attachments(self):
         self.authenticate('cab_portal', 'cab_portal')
-        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        csrf = self._csrf()
+        response = self.url_open('/my/tickets/new', data={
+            'csrf_token': csrf, 'name': 'Plans attached', 'description': 'See the plans',
+            'category_id': self.category_client.id,
+        }, files=[
+            ('attachments', ('plan.pdf', b'%PDF-1.4 plan of the house', 'application/pdf')),
+            ('attachments', ('evil.html', b'<script>alert(1)</script>', 'text/html')),
+        ])
+        self.assertEqual(response.status_code, 200)
+        ticket = self.env['cabinet.ticket'].search([('name', '=', 'Plans attached')])
+        attachments = self.env['ir.attachment'].search([('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id)])
+        self.assertEqual(sorted(attachments.mapped('name')), ['evil.html', 'plan.pdf'])
+        self.assertEqual(attachments.filtered(lambda a: a.name == 'evil.html').mimetype, 'text/plain',
+                         "HTML sent by a client is never served as HTML")
+        message = ticket.message_ids.filtered(lambda m: m.attachment_ids)
+        self.assertEqual(message.author_id, self.portal_a.partner_id)
+        self.assertEqual(message.attachment_ids, attachments)
+        self.assertFalse(message.is_internal, "the client sees its own documents in the conversation")
+
+    def test_new_request_attachment_too_large(self):
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.max_attachment_size_mb', '1')
+        self.authenticate('cab_portal', 'cab_portal')
+        csrf = self._csrf()
+        self.assertIn("files of 1 MB each", self.url_open('/my/tickets/new').text)
+        response = self.url_open('/my/tickets/new', data={
+            'csrf_token': csrf, 'name': 'Huge scan', 'description': 'Kept description',
+            'category_id': self.category_client.id,
+        }, files=[('attachments', ('scan.pdf', b'x' * (1024 * 1024 + 1), 'application/pdf'))])
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("larger than 1 MB", response.text)
+        self.assertIn("Huge scan", response.text)
+        self.assertIn("Kept description", response.text)
+        self.assertFalse(self.env['cabinet.ticket'].search([('name', '=', 'Huge scan')]))
+
+    def test_new_request_privacy_acknowledgement(self):
+        """Before a first request, the notice must be acknowledged; the date is stored."""
+        partner = self.portal_b.partner_id
+        self.assertFalse(partner.cabinet_privacy_ack_date)
+        self.authenticate('cab_portal_b', 'cab_portal_b')
+        response = self.url_open('/my/tickets/new')
+        self.assertIn('name="privacy_ack"', response.text)
         csrf = self._csrf_from(response.text)
+        values = {'csrf_token': csrf, 'name': 'First request', 'description': 'Hello',
+                  'category_id': self.category_client.id}
+        response = self.url_open('/my/tickets/new', data=values)
+        self.assertIn("Please confirm that you have read the privacy notice.", response.text)
+        self.assertFalse(self.env['cabinet.ticket'].search([('name', '=', 'First request')]))
+        response = self.url_open('/my/tickets/new', data=dict(values, privacy_ack='1'))
+        self.assertTrue(self.env['cabinet.ticket'].search([('name', '=', 'First request')]))
+        self.assertTrue(partner.cabinet_privacy_ack_date)
+        self.assertNotIn('name="privacy_ack"', self.url_open('/my/tickets/new').text)
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestPortalCloseRateReopen(CabinetPortalCase):
+
+    def test_close_with_reason_and_rate(self):
+        self.authenticate('cab_portal', 'cab_portal')
+        csrf = self._csrf(f'/my/tickets/{self.ticket_a.id}')
         self.url_open(f'/my/tickets/{self.ticket_a.id}/close', data={'csrf_token': csrf, 'reason': 'All fixed'})
         self.assertTrue(self.ticket_a.is_closed)
-        self.assertTrue(any("All fixed" in str(m.body) for m in self.ticket_a.message_ids))
+        closing = self.ticket_a.message_ids.filtered(lambda m: "All fixed" in str(m.body))
+        self.assertEqual(closing.author_id, self.portal_a.partner_id)
+        rating = self.ticket_a.rating_ids
+        self.assertEqual(len(rating), 1)
+        self.assertRecordValues(rating, [{
+            'partner_id': self.portal_a.partner_id.id, 'consumed': False,
+            'parent_res_model': 'cabinet.team', 'parent_res_id': self.team_a.id,
+        }])
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        self.assertIn(f'/rate/{rating.access_token}/5', response.text)
+        # the rating module's page, then its form
+        response = self.url_open(f'/rate/{rating.access_token}/5')
+        self.assertEqual(response.status_code, 200)
+        self.url_open(f'/rate/{rating.access_token}/submit_feedback', data={
+            'csrf_token': self._csrf_from(response.text), 'rate': '5', 'feedback': 'Quick and clear'})
+        self.assertRecordValues(rating, [{'consumed': True, 'rating': 5.0, 'feedback': 'Quick and clear'}])
+        self.assertEqual(self.ticket_a.rating_avg, 5.0)
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        self.assertIn("Thank you for your feedback.", response.text)
+        self.assertNotIn(f'/rate/{rating.access_token}/', response.text)
 
-    @mute_logger('odoo.http', 'odoo.addons.base.models.ir_rule')
-    def test_other_party_attachment_not_downloadable(self):
-        attachment = self.env['ir.attachment'].create({
-            'name': 'contract_b.txt', 'raw': b'SECRET CONTRACT OF B',
-            'res_model': 'cabinet.ticket', 'res_id': self.ticket_b.id,
-        })
-        attachment.generate_access_token()
-        token_a = self.ticket_a._portal_ensure_token()
+    @mute_logger('odoo.http')
+    def test_other_party_cannot_rate(self):
+        self.ticket_a.action_close()
+        token = self.ticket_a._rating_get_access_token()
+        self.authenticate('cab_portal_b', 'cab_portal_b')
+        response = self.url_open(f'/rate/{token}/1')
+        self.assertIn("You cannot rate this", response.text)
+        self.assertFalse(self.ticket_a.rating_ids.consumed)
+
+    def test_reopen_within_period(self):
+        self.ticket_a.action_close()
         self.authenticate('cab_portal', 'cab_portal')
-        for url in (f'/web/content/{attachment.id}',
-                    f'/web/content/{attachment.id}?access_token={token_a}',
-                    f'/web/content/{attachment.id}?download=true'):
-            response = self.url_open(url)
-            self.assertIn(response.status_code, (403, 404))
-            self.assertNotIn(b'SECRET CONTRACT', response.content)
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        self.assertIn("o_cabinet_ticket_reopen_form", response.text)
+        self.url_open(f'/my/tickets/{self.ticket_a.id}/reopen', data={
+            'csrf_token': self._csrf_from(response.text), 'reason': 'Still leaking'})
+        self.assertFalse(self.ticket_a.is_closed)
+        self.assertFalse(self.ticket_a.closed_date)
+        self.assertTrue(self.ticket_a.message_ids.filtered(lambda m: "Still leaking" in str(m.body)))
 
-    def test_home_counter(self):
+    def test_reopen_after_period_refused(self):
+        self.ticket_a.action_close()
+        self.ticket_a.closed_date = fields.Datetime.now() - timedelta(days=40)
         self.authenticate('cab_portal', 'cab_portal')
-        response = self.url_open('/my/counters', json={'params': {'counters': ['cabinet_ticket_count']}})
-        self.assertEqual(response.json()['result']['cabinet_ticket_count'], 1)
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        self.assertNotIn("o_cabinet_ticket_reopen_form", response.text)
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}/reopen', data={'csrf_token': self._csrf()})
+        self.assertIn("can no longer be reopened", response.text)
+        self.assertTrue(self.ticket_a.is_closed)
+        # a longer period set by the firm allows it again
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_reopen_days', '60')
+        self.assertTrue(self.ticket_a._cabinet_portal_can_reopen())
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_reopen_days', 'nonsense')
+        self.assertEqual(self.ticket_a._cabinet_portal_reopen_days(), 30)
 
-    def _csrf_from(self, html):
-        import re
-        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestPortalPrivacy(CabinetPortalCase):
+
+    def test_privacy_notice_content_and_acknowledgement(self):
+        self.category_client.write({'purpose': "Answer the client's question", 'legal_basis': 'contract'})
+        self.authenticate('cab_portal', 'cab_portal')
+        response = self.url_open('/my/tickets/privacy')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.env.company.name, response.text)
+        self.assertIn("Answer the client&#39;s question", response.text)
+        self.assertIn("Contract (art. 6(1)(b))", response.text)
+        self.assertIn("%s months" % self.category_client.retention_policy_id.period_months, response.text)
+        self.assertIn("You may ask to access, rectify or erase your data", response.text)
+        self.assertNotIn("HR Request", response.text)
+        self.url_open('/my/tickets/privacy/acknowledge', data={'csrf_token': self._csrf_from(response.text)})
+        self.assertTrue(self.portal_a.partner_id.cabinet_privacy_ack_date)
+        self.assertFalse(self.contact_a.cabinet_privacy_ack_date, "each person acknowledges for themselves")
+        response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
+        self.assertIn('href="/my/tickets/privacy"', response.text)
+
+    def test_privacy_notice_public_from_ticket_link(self):
+        response = self.url_open('/my/tickets/privacy')
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Purposes, legal bases and retention", response.text)
+        self.assertNotIn("Download my data", response.text)
+
+    def test_default_notice_translated(self):
+        company = self.env['res.company'].create({'name': "Second Firm"})
+        for record in (self.env.ref('base.main_company'), company):
+            self.env.flush_all()
+            value = self.env.execute_query(SQL(
+                "SELECT cabinet_privacy_notice FROM res_company WHERE id = %s", record.id))[0][0]
+            self.assertIn("supervisory authority", value['en_US'])
+            self.assertIn("autorité de contrôle", value['fr_FR'])
+            self.assertIn("Aufsichtsbehörde", value['de_DE'])
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
@@ -137,23 +412,40 @@ class TestPortalListPerformance(CabinetFactories, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_cabinet_data()
-        Ticket = cls.env['cabinet.ticket']
+        Ticket = cls.env['cabinet.ticket'].with_context(tracking_disable=True, mail_notrack=True)
         Ticket.create([{'name': f"Own {i}", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id}
                        for i in range(50)])
-        cls.others_small = [{'name': f"Other {i}", 'partner_id': cls.contact_b.id, 'team_id': cls.team_b.id}
-                            for i in range(100)]
+        cls.template_other = Ticket.create({
+            'name': "Other template", 'partner_id': cls.contact_b.id, 'team_id': cls.team_b.id})
+
+    def _add_other_tickets(self, count):
+        """Copy the template ticket of party B ``count`` times, in one SQL statement."""
+        self.env.flush_all()
+        columns = [
+            name for (name,) in self.env.execute_query(SQL(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'cabinet_ticket'"))
+            if name not in ('id', 'name', 'number')
+        ]
+        start = self.env['cabinet.ticket'].search_count([])
+        self.env.execute_query(SQL(
+            """INSERT INTO cabinet_ticket (name, number, %(columns)s)
+               SELECT 'Other ' || g, 'X' || (g + %(start)s), %(columns)s
+                 FROM cabinet_ticket, generate_series(1, %(count)s) AS g
+                WHERE cabinet_ticket.id = %(template)s""",
+            columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+            start=start, count=count, template=self.template_other.id,
+        ))
 
     def test_list_query_count_independent_of_other_parties(self):
-        self.env['cabinet.ticket'].create(self.others_small)
+        self._add_other_tickets(1000)
         self.authenticate('cab_portal', 'cab_portal')
         self.url_open('/my/tickets')
         with self.assertQueryCount(LIST_QUERIES):
             response = self.url_open('/my/tickets')
         self.assertIn("Own 49", response.text)
         self.assertNotIn("Other ", response.text)
-        self.env['cabinet.ticket'].create([
-            {'name': f"Other big {i}", 'partner_id': self.contact_b.id, 'team_id': self.team_b.id}
-            for i in range(1900)])
+        self._add_other_tickets(9000)
+        self.assertGreaterEqual(self.env['cabinet.ticket'].search_count([]), 10050)
         self.url_open('/my/tickets')
         with self.assertQueryCount(LIST_QUERIES):
             response = self.url_open('/my/tickets')
