@@ -44,6 +44,17 @@ class CabinetTeam(models.Model):
     open_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Open Tickets")
     unassigned_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Unassigned Tickets")
     overdue_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Overdue Tickets")
+    # Email acknowledgement
+    use_acknowledgement = fields.Boolean(
+        string="Acknowledge Emails", default=True,
+        help="Answer each email that opens a ticket with the ticket number, the portal link and the "
+             "firm's rules. Automated emails (auto-replies, bounces, mailing lists) are never answered.")
+    acknowledgement_template_id = fields.Many2one(
+        'mail.template', string="Acknowledgement Template",
+        domain=[('model', '=', 'cabinet.ticket')],
+        default=lambda self: self.env.ref(
+            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False),
+        help="Sent to the requester only. Empty: the module's default acknowledgement.")
 
     @api.depends('company_id')
     def _compute_resource_calendar_id(self):

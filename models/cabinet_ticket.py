@@ -1,11 +1,23 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import logging
+from email.message import EmailMessage
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
+from odoo.fields import Command, Domain
+from odoo.tools import email_normalize
 
 from .cabinet_category import LEGAL_BASES
+
+_logger = logging.getLogger(__name__)
+
+# Mail gateway: automated senders and headers that never get an answer (RFC 3834), size limit
+AUTOMATED_PRECEDENCES = ('bulk', 'junk', 'list', 'auto_reply')
+AUTOMATED_HEADERS = ('X-Autoreply', 'X-Autorespond', 'List-Unsubscribe')
+AUTOMATED_SENDERS = ('mailer-daemon', 'postmaster', 'noreply', 'no-reply', 'donotreply', 'do-not-reply')
+DEFAULT_MAX_ATTACHMENT_SIZE_MB = 20
 
 PRIORITIES = [
     ('0', "Normal"),
@@ -111,6 +123,17 @@ class CabinetTicket(models.Model):
         tracking=True, copy=False,
         help="Keeps the ticket from anonymization and deletion, e.g. during a dispute.")
     anonymized = fields.Boolean(readonly=True, copy=False, index=True)
+    # Mail gateway and coordination
+    partner_to_qualify = fields.Boolean(
+        string="Party to Qualify", copy=False, index=True,
+        help="The requester was created from an unknown email sender: check who they are and their party "
+             "type, then mark the party as checked.")
+    coordination_ids = fields.Many2many(
+        'cabinet.coordination', 'cabinet_coordination_ticket_rel', 'ticket_id', 'coordination_id',
+        string="Coordinations", copy=False,
+        help="Coordinations of several parties this ticket takes part in, each party on its own ticket.")
+    coordination_count = fields.Integer(
+        compute='_compute_coordination_count', export_string_translation=False)
 
     _number_company_uniq = models.Constraint(
         'UNIQUE (company_id, number)', "Ticket numbers are unique within a company.")
@@ -119,6 +142,11 @@ class CabinetTicket(models.Model):
     def _compute_display_name(self):
         for ticket in self:
             ticket.display_name = f"{ticket.number} {ticket.name}" if ticket.number else ticket.name
+
+    @api.depends('coordination_ids')
+    def _compute_coordination_count(self):
+        for ticket in self:
+            ticket.coordination_count = len(ticket.coordination_ids)
 
     @api.depends('category_id.legal_basis')
     def _compute_legal_basis(self):
@@ -265,6 +293,281 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # MAIL GATEWAY
     # ------------------------------------------------------------
+
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """Open a ticket for the sender of an email written to a team alias.
+
+        The requester is the partner of the sender's address, or a new partner of party type
+        *other* whose ticket is flagged ``partner_to_qualify``. Without a usable sender address
+        the email is kept as a ``cabinet.mail.pending`` record (returned instead of a ticket, so
+        the gateway posts the email there) for a person to qualify: never a ticket without
+        requester. Cc and Bcc addresses never reach this point (see ``models/mail_thread.py``).
+        """
+        values = dict(custom_values or {})
+        diverted_from = self.browse(values.pop('cabinet_diverted_from_id', False))
+        refused = self._cabinet_mail_refuse_attachments(msg_dict)
+        requester, created = self._cabinet_mail_find_requester(msg_dict)
+        if not requester:
+            pending = self.env['cabinet.mail.pending']._cabinet_create_from_mail(msg_dict, values, refused)
+            if diverted_from:
+                diverted_from._cabinet_mail_note_diverted(pending.display_name)
+            return pending
+        msg_dict['author_id'] = requester.id
+        values.update({
+            'name': values.get('name') or (msg_dict.get('subject') or '').strip()
+            or self.env._("Email without subject"),
+            'partner_id': requester.id,
+            'channel': 'email',
+            'partner_to_qualify': created,
+        })
+        # the sender's address is the requester's: never write it onto the partner (email_from is related)
+        ticket = super().message_new(dict(msg_dict, email_from=False), values)
+        if diverted_from:
+            diverted_from._cabinet_mail_note_diverted(ticket.number)
+        if refused:
+            ticket._cabinet_mail_note_refused(refused)
+        if not self.env.context.get('cabinet_mail_automated'):
+            ticket._cabinet_mail_send_acknowledgement(refused)
+        return ticket
+
+    def message_update(self, msg_dict, update_vals=None):
+        """Let a reply of the ticket's party (or of the firm's staff) enter the ticket.
+
+        Replies from anyone else never get here: the routing sent them to a new ticket of their
+        own (``_cabinet_mail_divert_other_parties``). Attachments over the size limit are
+        refused: a note says so on the ticket and the sender is told, unless the reply is an
+        automated one.
+        """
+        refused = self._cabinet_mail_refuse_attachments(msg_dict)
+        result = super().message_update(msg_dict, update_vals=update_vals)
+        if refused:
+            self._cabinet_mail_note_refused(refused)
+            author = self.env['res.partner'].browse(msg_dict.get('author_id'))
+            if author and not self.env.context.get('cabinet_mail_automated'):
+                self._cabinet_mail_tell_refused(author, refused)
+        return result
+
+    def action_mark_party_qualified(self):
+        self.write({'partner_to_qualify': False})
+
+    @api.model
+    def _cabinet_mail_divert_other_parties(self, message_dict, routes):
+        """Turn the routes of ``routes`` that would add an email to an existing ticket into
+        routes creating a new ticket (same team) when the sender is outside the ticket's party.
+
+        This is the routing hook (``mail.thread.message_route``, see ``models/mail_thread.py``)
+        rather than ``message_update``: once a route points at a ticket, the gateway posts the
+        email on it whatever ``message_update`` does. The sender may write on the ticket when
+        they are a contact of the ticket's party or an internal user; anyone else, an unknown
+        address included, gets a ticket of their own and the original ticket an internal note
+        naming only the new ticket's number.
+
+        :param dict message_dict: parsed email; its ``author_id`` is set when found here
+        :param list routes: routes ``(model, thread_id, custom_values, user_id, alias)``
+        :return: the routes to process
+        :rtype: list
+        """
+        result = []
+        for route in routes:
+            model, thread_id, _custom_values, user_id, alias = route
+            if model != self._name or not thread_id:
+                result.append(route)
+                continue
+            ticket = self.browse(thread_id)
+            author = self.env['res.partner'].browse(message_dict.get('author_id'))
+            if not author and email_normalize(message_dict.get('email_from') or ''):
+                author = ticket._partner_find_from_emails_single([message_dict['email_from']], no_create=True)
+                if author:
+                    message_dict['author_id'] = author.id
+            if author and ticket._cabinet_mail_author_allowed(author):
+                result.append(route)
+                continue
+            _logger.info(
+                "Email with Message-Id %s replies to ticket %s from outside its party: opening a new ticket",
+                message_dict.get('message_id'), ticket.id)
+            result.append((model, False, {
+                'team_id': ticket.team_id.id,
+                'company_id': ticket.company_id.id,
+                'cabinet_diverted_from_id': ticket.id,
+            }, user_id, alias))
+        return result
+
+    def _cabinet_mail_author_allowed(self, partner):
+        """Whether ``partner`` may write on this ticket by email: a contact of its party, the
+        agent of an active mandate covering it, or the firm's staff."""
+        self.ensure_one()
+        return bool(self._cabinet_filter_allowed_partners(partner))
+
+    @api.model
+    def _cabinet_mail_is_automated(self, message, message_dict):
+        """Whether an incoming email was sent by a machine (auto-reply, bounce, bulk or list
+        mail, mailer daemon): such emails never get an acknowledgement nor any other answer.
+
+        :param message: the incoming ``email.message.EmailMessage``
+        :param dict message_dict: its parsed values
+        :rtype: bool
+        """
+        if message_dict.get('is_bounce'):
+            return True
+        auto_submitted = (message.get('Auto-Submitted') or '').strip().lower()
+        if auto_submitted and not auto_submitted.startswith('no'):
+            return True
+        if (message.get('Precedence') or '').strip().lower() in AUTOMATED_PRECEDENCES:
+            return True
+        if any(message.get(header) for header in AUTOMATED_HEADERS):
+            return True
+        suppress = (message.get('X-Auto-Response-Suppress') or '').lower()
+        if 'all' in suppress or 'autoreply' in suppress:
+            return True
+        sender = email_normalize(message_dict.get('email_from') or '') or ''
+        return sender.split('@', 1)[0] in AUTOMATED_SENDERS
+
+    @api.model
+    def _cabinet_mail_find_requester(self, msg_dict):
+        """Find the requester of a new ticket from the sender of ``msg_dict``, creating a partner
+        of party type *other* for an unknown address.
+
+        :return: ``(partner, created)``; an empty partner when the sender is missing or malformed
+        :rtype: tuple
+        """
+        email_from = msg_dict.get('email_from') or ''
+        email = email_normalize(email_from)
+        if not email:
+            return self.env['res.partner'], False
+        if msg_dict.get('author_id'):
+            return self.env['res.partner'].browse(msg_dict['author_id']), False
+        partner = self._partner_find_from_emails_single([email_from], no_create=True)
+        if partner:
+            return partner, False
+        partner = self._partner_find_from_emails_single(
+            [email_from], additional_values={email: {'party_type': 'other'}})
+        return partner, bool(partner)
+
+    @api.model
+    def _cabinet_max_attachment_size_mb(self):
+        value = self.env['ir.config_parameter'].sudo().get_param('cabinet_helpdesk.max_attachment_size_mb')
+        try:
+            return float(value) if value else DEFAULT_MAX_ATTACHMENT_SIZE_MB
+        except ValueError:
+            _logger.warning("Invalid cabinet_helpdesk.max_attachment_size_mb %r: using %s MB",
+                            value, DEFAULT_MAX_ATTACHMENT_SIZE_MB)
+            return DEFAULT_MAX_ATTACHMENT_SIZE_MB
+
+    @api.model
+    def _cabinet_mail_refuse_attachments(self, msg_dict):
+        """Take the attachments over the size limit out of ``msg_dict``.
+
+        :return: ``(file name, size in MB)`` of each refused attachment
+        :rtype: list
+        """
+        limit = self._cabinet_max_attachment_size_mb() * 1024 * 1024
+        kept, refused = [], []
+        for attachment in msg_dict.get('attachments') or []:
+            content = attachment[1]
+            if isinstance(content, EmailMessage):
+                size = len(content.as_bytes())
+            elif isinstance(content, str):
+                size = len(content.encode('utf-8', errors='replace'))
+            else:
+                size = len(content or b'')
+            if size > limit:
+                refused.append((attachment[0] or 'attachment', round(size / 1024 / 1024, 1)))
+            else:
+                kept.append(attachment)
+        if refused:
+            msg_dict['attachments'] = kept
+        return refused
+
+    def _cabinet_mail_bot(self):
+        """This ticket as OdooBot, to post the gateway's own messages: as OdooBot is inactive,
+        the requester is notified even when the gateway runs as their own user."""
+        return self.with_user(self.env.ref('base.user_root'))
+
+    def _cabinet_mail_send_acknowledgement(self, refused=()):
+        """Send the acknowledgement of the ticket's team (if it sends any) to the requester only."""
+        self.ensure_one()
+        if self.team_id and not self.team_id.use_acknowledgement:
+            return
+        template = self.team_id.acknowledgement_template_id or self.env.ref(
+            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False)
+        if not template or not self.partner_id.email_normalized:
+            return
+        self._cabinet_mail_bot().with_context(
+            cabinet_refused_attachments=", ".join(name for name, _size in refused),
+            cabinet_max_attachment_size_mb=self._cabinet_max_attachment_size_mb(),
+        ).message_post_with_source(
+            template,
+            message_type='auto_comment',
+            subtype_xmlid='mail.mt_note',
+            email_layout_xmlid='mail.mail_notification_light',
+        )
+
+    def _cabinet_mail_note_diverted(self, reference):
+        """Note on this ticket that an email of its thread went elsewhere, naming only where."""
+        self.ensure_one()
+        self._cabinet_mail_bot().message_post(
+            body=self.env._(
+                "An email arriving on this ticket's thread came from outside its party. It was not added "
+                "here: it is handled separately as %(reference)s.", reference=reference),
+            message_type='notification',
+            subtype_xmlid='mail.mt_note',
+        )
+
+    def _cabinet_mail_note_refused(self, refused):
+        self.ensure_one()
+        self._cabinet_mail_bot().message_post(
+            body=self.env._(
+                "Attachments refused because they exceed %(limit)s MB: %(files)s. The email itself was "
+                "kept and the sender was asked to send them another way.",
+                limit=self._cabinet_max_attachment_size_mb(),
+                files=", ".join(f"{name} ({size} MB)" for name, size in refused)),
+            message_type='notification',
+            subtype_xmlid='mail.mt_note',
+        )
+
+    def _cabinet_mail_tell_refused(self, partner, refused):
+        """Tell ``partner``, the sender of a reply, which attachments were refused."""
+        self.ensure_one()
+        self._cabinet_mail_bot().message_post(
+            body=self.env._(
+                "We received your message on ticket %(number)s, but not these attachments, which exceed "
+                "%(limit)s MB: %(files)s. Please send them in smaller parts, or add them from your "
+                "customer portal.",
+                number=self.number, limit=self._cabinet_max_attachment_size_mb(),
+                files=", ".join(name for name, _size in refused)),
+            author_id=self.company_id.partner_id.id,
+            partner_ids=partner.ids,
+            message_type='auto_comment',
+            subtype_xmlid='mail.mt_note',
+            email_layout_xmlid='mail.mail_notification_light',
+        )
+
+    # ------------------------------------------------------------
+    # COORDINATION
+    # ------------------------------------------------------------
+
+    def action_coordinate(self):
+        """Create a coordination of the selected tickets (one per party) and open it."""
+        coordination = self.env['cabinet.coordination'].create({
+            'name': self.env._("Coordination of %s", ", ".join(self.mapped('number'))),
+            'ticket_ids': [Command.set(self.ids)],
+            'company_id': self[:1].company_id.id or self.env.company.id,
+        })
+        return {
+            'type': 'ir.actions.act_window',
+            'res_model': 'cabinet.coordination',
+            'res_id': coordination.id,
+            'view_mode': 'form',
+            'views': [(False, 'form')],
+        }
+
+    def action_view_coordinations(self):
+        self.ensure_one()
+        action = self.env['ir.actions.act_window']._for_xml_id('cabinet_helpdesk.cabinet_coordination_action')
+        action['domain'] = [('ticket_ids', 'in', self.ids)]
+        action['context'] = {'default_ticket_ids': [Command.link(self.id)], 'default_company_id': self.company_id.id}
+        return action
 
     # ------------------------------------------------------------
     # PORTAL

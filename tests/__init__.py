@@ -10,3 +10,4 @@ from . import test_retention
 from . import test_analytics
 from . import test_followers
 from . import test_mail_gateway
+from . import test_coordination

@@ -75,3 +75,92 @@ class CabinetCommon(CabinetFactories, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_cabinet_data()
+
+
+# Raw incoming emails for the mail gateway tests, formatted by ``MailCommon.format()``
+# (placeholders: email_from, to, cc, subject, msg_id, extra, return_path, date, plus the
+# template's own ones).
+MAIL_TEMPLATE_PLAIN = """Return-Path: {return_path}
+To: {to}
+Cc: {cc}
+Received: by mail1.client.example (Postfix, from userid 10002)
+    id 5DF9ABFB2A; Fri, 10 Aug 2012 16:16:39 +0200 (CEST)
+From: {email_from}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+Hello,
+
+Could you tell me where the building permit stands?
+
+Kind regards
+"""
+
+MAIL_TEMPLATE_NO_FROM = """Return-Path: {return_path}
+To: {to}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+A message whose sender nobody knows.
+"""
+
+MAIL_TEMPLATE_HTML_ONLY = """Return-Path: {return_path}
+To: {to}
+Cc: {cc}
+From: {email_from}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: text/html; charset=utf-8
+Content-Transfer-Encoding: 8bit
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+<html><body><p>Only <b>HTML</b> here: the plans are attached to the portal.</p></body></html>
+"""
+
+MAIL_TEMPLATE_UNKNOWN_CHARSET = """Return-Path: {return_path}
+To: {to}
+Cc: {cc}
+From: {email_from}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: text/plain; charset="x-cabinet-unknown"
+Content-Transfer-Encoding: quoted-printable
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+Caf=E9 du Commerce, fa=E7ade north.
+"""
+
+MAIL_TEMPLATE_WITH_ATTACHMENT = """Return-Path: {return_path}
+To: {to}
+Cc: {cc}
+From: {email_from}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="----=_Part_4200734_24778174.1344608186754"
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+------=_Part_4200734_24778174.1344608186754
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+Please find the plans attached.
+
+------=_Part_4200734_24778174.1344608186754
+Content-Type: application/octet-stream; name="{attachment_name}"
+Content-Disposition: attachment; filename="{attachment_name}"
+Content-Transfer-Encoding: base64
+
+{attachment_b64}
+------=_Part_4200734_24778174.1344608186754--
+"""
