@@ -209,6 +209,8 @@ class TestPortalNewRequest(CabinetPortalCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn("Client Request", response.text)
         self.assertNotIn("HR Request", response.text, "internal request types are not offered on the portal")
+        for field in ('name="category_id"', 'name="name"', 'name="description"', 'name="attachments"'):
+            self.assertIn(field, response.text)
         csrf = self._csrf_from(response.text)
         response = self.url_open('/my/tickets/new', data={
             'csrf_token': csrf, 'name': '', 'description': 'Kept text', 'category_id': self.category_client.id,
@@ -451,3 +453,26 @@ class TestPortalListPerformance(CabinetFactories, HttpCase):
             response = self.url_open('/my/tickets')
         self.assertIn("Own 49", response.text)
         self.assertNotIn("Other ", response.text)
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestPortalTour(CabinetFactories, HttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_cabinet_data()
+
+    def test_portal_tour(self):
+        self.start_tour('/my/tickets', 'cabinet_portal_tour', login='cab_portal')
+        ticket = self.env['cabinet.ticket'].search([('name', '=', "Cracks in the kitchen wall")])
+        self.assertEqual(len(ticket), 1)
+        self.assertRecordValues(ticket, [{
+            'partner_id': self.portal_a.partner_id.id, 'channel': 'portal', 'is_closed': True,
+            'category_id': self.category_client.id,
+        }])
+        self.assertEqual(ticket.message_ids.attachment_ids.mapped('name'), ['crack_report.txt'])
+        self.assertTrue(ticket.message_ids.filtered(
+            lambda m: "The crack is now 3 mm wide." in str(m.body) and m.author_id == self.portal_a.partner_id))
+        self.assertTrue(ticket.message_ids.filtered(lambda m: "Repaired by the builder" in str(m.body)))
+        self.assertTrue(self.portal_a.partner_id.cabinet_privacy_ack_date)
