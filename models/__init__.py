@@ -4,6 +4,9 @@ from . import cabinet_tag
 from . import cabinet_team
 from . import cabinet_category
 from . import cabinet_ticket
+from . import cabinet_mandate
+from . import mail_followers
+from . import mail_mail
 from . import cabinet_coordination
 from . import cabinet_mail_pending
 from . import mail_thread

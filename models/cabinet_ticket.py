@@ -1,4 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import ast
 import logging
 from email.message import EmailMessage
 
@@ -8,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import email_normalize
+from odoo.tools.mail import email_normalize_all
 
 from .cabinet_category import LEGAL_BASES
 
@@ -134,6 +136,17 @@ class CabinetTicket(models.Model):
         help="Coordinations of several parties this ticket takes part in, each party on its own ticket.")
     coordination_count = fields.Integer(
         compute='_compute_coordination_count', export_string_translation=False)
+    # Mandate: an agent files for the party; the ticket stays the party's (the principal's)
+    mandate_id = fields.Many2one(
+        'cabinet.mandate', string="Mandate", index=True, tracking=True, copy=False, check_company=True,
+        domain="[('principal_id', '=', commercial_partner_id), ('state', '=', 'active')]",
+        help="Set when the request comes from an agent acting under a mandate of the party. The requester "
+             "stays the party (the principal) or one of its contacts; the agent's contact is the acting agent.")
+    agent_partner_id = fields.Many2one(
+        'res.partner', string="Acting Agent", index='btree_not_null', tracking=True, copy=False,
+        domain="[('party_type', '=', 'agent')]",
+        help="The agent's contact who filed the request for the party. Follows the ticket while the mandate "
+             "lasts; the mandate is found automatically when exactly one active mandate covers the request.")
 
     _number_company_uniq = models.Constraint(
         'UNIQUE (company_id, number)', "Ticket numbers are unique within a company.")
@@ -221,6 +234,7 @@ class CabinetTicket(models.Model):
             vals['number'] = self._next_number(company)
         tickets = super().create(vals_list)
         tickets.filtered('is_closed').closed_date = fields.Datetime.now()
+        tickets.filtered('agent_partner_id')._cabinet_sync_mandate()
         return tickets
 
     def write(self, vals):
@@ -238,7 +252,10 @@ class CabinetTicket(models.Model):
             self_other_team = self.filtered(lambda t: t.team_id != team and t.user_id not in team.member_ids)
             if self_other_team:
                 self_other_team.write({'user_id': team._get_assignee_for_new_ticket().id})
-        return super().write(vals)
+        res = super().write(vals)
+        if vals.keys() & {'agent_partner_id', 'partner_id', 'category_id'}:
+            self.filtered('agent_partner_id')._cabinet_sync_mandate()
+        return res
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -289,6 +306,299 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # FOLLOWERS AND RECIPIENTS
     # ------------------------------------------------------------
+    # The rule: external followers and recipients of a ticket are contacts of its party, or the
+    # agent party (and its contacts) of an active mandate of that party covering the ticket's
+    # request type today; internal users may always follow. A person who adds anyone else gets a
+    # UserError naming the rule; an email or a scheduled action drops them and logs it. The last
+    # lines of defence (mail.followers, notification recipients, outgoing mail.mail) always drop.
+
+    @api.constrains('mandate_id', 'agent_partner_id')
+    def _check_mandate_id(self):
+        for ticket in self.filtered('mandate_id'):
+            mandate = ticket.mandate_id
+            if mandate.principal_id != ticket.commercial_partner_id:
+                raise ValidationError(self.env._(
+                    "Ticket %(number)s belongs to %(party)s, but mandate %(mandate)s was given by another party. "
+                    "A ticket filed under a mandate belongs to the principal: choose the principal or one of its "
+                    "contacts as requester and the agent's contact as acting agent.",
+                    number=ticket.number, party=ticket.commercial_partner_id.display_name, mandate=mandate.name))
+            if not mandate._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
+                raise ValidationError(self.env._(
+                    "Mandate %(mandate)s does not allow acting on ticket %(number)s: it must be active, valid "
+                    "today and cover the request type %(category)s.",
+                    mandate=mandate.name, number=ticket.number,
+                    category=ticket.category_id.display_name or self.env._("(none)")))
+            if ticket.agent_partner_id and ticket.agent_partner_id.commercial_partner_id != mandate.agent_id:
+                raise ValidationError(self.env._(
+                    "%(contact)s does not belong to %(agent)s, the agent of mandate %(mandate)s.",
+                    contact=ticket.agent_partner_id.display_name, agent=mandate.agent_id.display_name,
+                    mandate=mandate.name))
+
+    @api.constrains('category_id', 'partner_id')
+    def _check_mandate_scope(self):
+        """A ticket whose mandate is still active keeps within the mandate's scope."""
+        for ticket in self.filtered(lambda t: t.mandate_id.state == 'active'):
+            if not ticket.mandate_id._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
+                raise ValidationError(self.env._(
+                    "Ticket %(number)s is filed under mandate %(mandate)s, which does not cover this party or "
+                    "request type: remove the mandate first or keep the ticket within its scope.",
+                    number=ticket.number, mandate=ticket.mandate_id.name))
+
+    def _cabinet_filter_allowed_partners(self, partners):
+        """Return the subset of ``partners`` that may follow this ticket or receive its messages:
+        internal users' partners, contacts of the ticket's party (same commercial partner), and
+        the agent party and contacts of an active mandate of the party that covers the ticket's
+        request type today.
+
+        :param partners: ``res.partner`` recordset to filter
+        :return: the allowed subset, in the environment of ``partners``
+        """
+        self.ensure_one()
+        if not partners:
+            return partners
+        # sudo: only the partners' party and share flag and the party's mandates are read, to
+        # decide; nothing but a subset of the given partners is returned
+        party = self.sudo().commercial_partner_id
+        partners_sudo = partners.sudo()
+        allowed_ids = {
+            partner.id for partner in partners_sudo
+            if not partner.partner_share or (party and partner.commercial_partner_id == party)
+        }
+        outsiders = partners_sudo.filtered(lambda p: p.id not in allowed_ids)
+        if outsiders and party:
+            agents = self._cabinet_mandate_agents()
+            allowed_ids.update(p.id for p in outsiders if p.commercial_partner_id in agents)
+        return partners.filtered(lambda p: p.id in allowed_ids)
+
+    def _cabinet_mandate_agents(self):
+        """Agent parties whose active mandate lets them follow this ticket today."""
+        self.ensure_one()
+        ticket_sudo = self.sudo()
+        Mandate = self.env['cabinet.mandate'].sudo()
+        return Mandate.search(
+            Mandate._cabinet_covering_domain(ticket_sudo.commercial_partner_id, ticket_sudo.category_id)).agent_id
+
+    def _cabinet_mail_driven(self, message_type=None):
+        """Whether the current change comes from an email or a scheduled action rather than from a
+        person: outsiders are then dropped and logged instead of refused with an error. The email
+        gateway passes ``message_type='email'`` and sets the context key ``cabinet_mail_automated``
+        (or ``cabinet_mail_gateway``); the scheduler sets ``cron_id``. This only chooses between refusing and dropping: no
+        context key lets an outsider through."""
+        context = self.env.context
+        return message_type == 'email' or 'cabinet_mail_automated' in context or bool(
+            context.get('cabinet_mail_gateway') or context.get('cron_id'))
+
+    def _cabinet_enforce_allowed_partners(self, partners, message_type=None, what=None):
+        """Return the allowed subset of ``partners`` (see ``_cabinet_filter_allowed_partners``).
+        When someone is not allowed, raise a UserError if a person asked for it, or drop them and
+        log it when an email or a scheduled action did.
+
+        :param partners: ``res.partner`` recordset asked to follow or receive the ticket
+        :param str message_type: type of the message being posted, if any
+        :param str what: what was asked, for the log ("follower", "recipient")
+        """
+        self.ensure_one()
+        allowed = self._cabinet_filter_allowed_partners(partners)
+        refused = partners - allowed
+        if not refused:
+            return allowed
+        if self._cabinet_mail_driven(message_type):
+            _logger.info(
+                "Ticket %s: ignored %s %s outside its party (partner ids %s)",
+                self.id, len(refused), what or "recipient(s)", refused.ids)
+            return allowed
+        raise UserError(self.env._(
+            "%(names)s may not follow or receive ticket %(number)s. Only contacts of its party "
+            "(%(party)s), the agent of an active mandate of that party covering the request type, and the "
+            "firm's staff may: each party has its own ticket, without copies to others.",
+            names=", ".join(refused.sudo().mapped('display_name')), number=self.number,
+            party=self.sudo().commercial_partner_id.display_name))
+
+    def _cabinet_refuse_addresses(self, emails, message_type=None):
+        """Refuse bare email addresses that belong to no allowed partner of this ticket: UserError
+        for a person, log for an email or a scheduled action (the addresses are then dropped)."""
+        self.ensure_one()
+        if self._cabinet_mail_driven(message_type):
+            _logger.info("Ticket %s: ignored %s email address(es) outside its party", self.id, len(emails))
+            return
+        raise UserError(self.env._(
+            "%(emails)s may not receive ticket %(number)s: only contacts of its party, the agent of an active "
+            "mandate of that party and the firm's staff may, and no copies are sent to other addresses.",
+            emails=", ".join(emails), number=self.number))
+
+    def _cabinet_partners_from_emails(self, emails):
+        """Map each email of ``emails`` to an allowed partner of this ticket having it, if any.
+
+        :param list emails: normalized emails
+        :return: dict email -> res.partner (allowed), and the list of emails without one
+        """
+        self.ensure_one()
+        if not emails:
+            return {}, []
+        # sudo: matching addresses to partners to decide; only allowed partners come out
+        candidates = self.env['res.partner'].sudo().search([('email_normalized', 'in', list(emails))])
+        allowed = self._cabinet_filter_allowed_partners(candidates)
+        found = {}
+        for partner in allowed.sorted(lambda p: (p.commercial_partner_id != self.sudo().commercial_partner_id, p.id)):
+            found.setdefault(partner.email_normalized, partner)
+        return found, [email for email in emails if email not in found]
+
+    def _cabinet_sync_mandate(self):
+        """Find the mandate of tickets an agent filed for the party (exactly one active mandate of
+        the agent for the party must cover the request) and make the acting agent follow."""
+        Mandate = self.env['cabinet.mandate'].sudo()
+        for ticket in self:
+            agent = ticket.agent_partner_id.commercial_partner_id
+            if not ticket.mandate_id:
+                mandates = Mandate.search(
+                    Mandate._cabinet_covering_domain(ticket.commercial_partner_id, ticket.category_id)
+                    & Domain('agent_id', '=', agent.id), limit=2)
+                if len(mandates) != 1:
+                    raise ValidationError(self.env._(
+                        "%(agent)s can act for %(party)s only under a mandate: %(count)s active mandates cover "
+                        "this request. Register and activate the mandate, or choose it on the ticket.",
+                        agent=agent.display_name, party=ticket.commercial_partner_id.display_name,
+                        count=len(mandates) and self.env._("several") or self.env._("no")))
+                ticket.mandate_id = mandates
+            if ticket.agent_partner_id not in ticket.message_partner_ids:
+                ticket.message_subscribe(partner_ids=ticket.agent_partner_id.ids)
+
+    def _message_subscribe(self, partner_ids=None, subtype_ids=None, customer_ids=None):
+        if not self or not partner_ids:
+            return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
+        partners = self.env['res.partner'].browse(partner_ids)
+        allowed_by_ticket = {
+            ticket: ticket._cabinet_enforce_allowed_partners(partners, what="follower(s)") for ticket in self}
+        if all(allowed == partners for allowed in allowed_by_ticket.values()):
+            return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
+        for ticket, allowed in allowed_by_ticket.items():
+            if allowed:
+                super(CabinetTicket, ticket)._message_subscribe(
+                    allowed.ids, subtype_ids,
+                    customer_ids=customer_ids and [pid for pid in customer_ids if pid in allowed.ids])
+        return True
+
+    def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
+        if (partner_ids or outgoing_email_to) and self and all(isinstance(pid, int) for pid in partner_ids or []):
+            self.ensure_one()
+            message_type = kwargs.get('message_type', 'notification')
+            partners = self.env['res.partner'].browse(partner_ids or [])
+            if outgoing_email_to:
+                # addresses without partner: only those of allowed partners are kept, as partners
+                emails = email_normalize_all(outgoing_email_to)
+                found, unknown = self._cabinet_partners_from_emails(emails)
+                if unknown:
+                    self._cabinet_refuse_addresses(unknown, message_type=message_type)
+                partners |= self.env['res.partner'].browse([partner.id for partner in found.values()])
+                outgoing_email_to = False
+            partner_ids = self._cabinet_enforce_allowed_partners(partners, message_type=message_type).ids
+        return super().message_post(partner_ids=partner_ids, outgoing_email_to=outgoing_email_to, **kwargs)
+
+    def _message_update_content(self, message, /, *, body, attachment_ids=None, partner_ids=None,
+                                strict=True, **kwargs):
+        if partner_ids:
+            partner_ids = self._cabinet_enforce_allowed_partners(
+                self.env['res.partner'].browse([int(pid) for pid in partner_ids])).ids
+        return super()._message_update_content(
+            message, body=body, attachment_ids=attachment_ids, partner_ids=partner_ids, strict=strict, **kwargs)
+
+    def _message_get_suggested_recipients_batch(self, reply_discussion=False, reply_message=None,
+                                                no_create=True, primary_email=False, additional_partners=None):
+        """Suggest only partners allowed by the rule; bare addresses (Cc of incoming mail, unknown
+        senders) are never suggested."""
+        suggested = super()._message_get_suggested_recipients_batch(
+            reply_discussion=reply_discussion, reply_message=reply_message, no_create=no_create,
+            primary_email=primary_email, additional_partners=additional_partners)
+        for ticket in self:
+            recipients = suggested.get(ticket.id) or []
+            partners = self.env['res.partner'].browse([r['partner_id'] for r in recipients if r.get('partner_id')])
+            allowed = ticket._cabinet_filter_allowed_partners(partners)
+            suggested[ticket.id] = [r for r in recipients if r.get('partner_id') in allowed.ids]
+        return suggested
+
+    def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
+        """Last line of defence: whoever asked, only allowed partners are notified."""
+        recipients_data = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
+        if len(self) != 1 or not recipients_data:
+            return recipients_data
+        shared_ids = [r['id'] for r in recipients_data if r['id'] and r['share']]
+        allowed_ids = set(self._cabinet_filter_allowed_partners(self.env['res.partner'].browse(shared_ids)).ids)
+        emails_only = [r['email_normalized'] for r in recipients_data if not r['id']]
+        allowed_emails = set(self._cabinet_partners_from_emails(emails_only)[0]) if emails_only else set()
+        kept = [
+            r for r in recipients_data
+            if (r['id'] and (not r['share'] or r['id'] in allowed_ids))
+            or (not r['id'] and r['email_normalized'] in allowed_emails)
+        ]
+        if len(kept) != len(recipients_data):
+            _logger.info(
+                "Ticket %s: message %s not sent to %s recipient(s) outside its party",
+                self.id, message.id, len(recipients_data) - len(kept))
+        return kept
+
+    def _notify_by_email_get_headers(self, headers=None):
+        """No Cc or Bcc, and no other recipients added to the To header: each recipient sees
+        only themselves."""
+        headers = super()._notify_by_email_get_headers(headers=headers)
+        for key in [key for key in headers if key.lower() in ('cc', 'bcc', 'x-msg-to-add')]:
+            del headers[key]
+        return headers
+
+    def _notify_get_reply_to_batch(self, defaults=None, author_ids=None):
+        """Replies go back to the ticket: through the team's alias when it has one (the thread
+        headers bring the reply to this ticket), else the company's catchall."""
+        reply_to = super()._notify_get_reply_to_batch(defaults=defaults, author_ids=author_ids)
+        if self._name != 'cabinet.ticket' or not self:
+            return reply_to
+        # sudo: the team's alias address is not personal data and is printed in every mail
+        for ticket in self.sudo():
+            alias_email = ticket.team_id.alias_email
+            if alias_email:
+                reply_to[ticket.id] = self._notify_get_reply_to_formatted_email(
+                    alias_email, author_id=(author_ids or {}).get(ticket.id, False))
+        return reply_to
+
+    def _cabinet_restrict_outgoing_mails(self, mails):
+        """Last line of defence on outgoing ``mail.mail`` of tickets: no Cc, no Cc/Bcc header, and
+        recipients limited to allowed partners. Addresses of allowed partners in To/Cc become
+        partner recipients; any other address is dropped and logged.
+
+        :param mails: ``mail.mail`` records (sudo) whose ``model`` is ``cabinet.ticket``
+        """
+        tickets = self.browse(mails.mapped('res_id')).sudo().exists()
+        for mail in mails:
+            ticket = tickets.filtered(lambda t: t.id == mail.res_id)
+            if not ticket:
+                continue
+            vals = {}
+            emails = email_normalize_all(f"{mail.email_to or ''},{mail.email_cc or ''}")
+            recipients = mail.recipient_ids
+            allowed = ticket._cabinet_filter_allowed_partners(recipients)
+            if emails:
+                found, unknown = ticket._cabinet_partners_from_emails(emails)
+                allowed |= self.env['res.partner'].sudo().browse([p.id for p in found.values()])
+                vals.update(email_to=False, email_cc=False)
+                if unknown:
+                    _logger.info("Ticket %s: mail %s not sent to %s address(es) outside its party",
+                                 ticket.id, mail.id, len(unknown))
+            if allowed != recipients:
+                vals['recipient_ids'] = [Command.set(allowed.ids)]
+                if recipients - allowed:
+                    _logger.info("Ticket %s: mail %s not sent to %s partner(s) outside its party",
+                                 ticket.id, mail.id, len(recipients - allowed))
+            if mail.headers:
+                try:
+                    headers = ast.literal_eval(mail.headers)
+                except (ValueError, SyntaxError):
+                    headers = None
+                if not isinstance(headers, dict):
+                    vals['headers'] = False
+                elif any(key.lower() in ('cc', 'bcc', 'x-msg-to-add') for key in headers):
+                    vals['headers'] = repr({
+                        key: value for key, value in headers.items()
+                        if key.lower() not in ('cc', 'bcc', 'x-msg-to-add')})
+            if vals:
+                mail.write(vals)
 
     # ------------------------------------------------------------
     # MAIL GATEWAY

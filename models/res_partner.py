@@ -23,6 +23,14 @@ class ResPartner(models.Model):
     cabinet_ticket_ids = fields.One2many('cabinet.ticket', 'partner_id', string="Tickets")
     cabinet_ticket_count = fields.Integer(
         compute='_compute_cabinet_ticket_count', string="Ticket Count", export_string_translation=False)
+    # Mandates the party gave (as principal) or holds (as agent)
+    cabinet_mandate_ids = fields.Many2many(
+        'cabinet.mandate', compute='_compute_cabinet_mandate_ids', string="Mandates",
+        groups='cabinet_helpdesk.group_cabinet_user',
+        help="Mandates this party gave as principal or holds as agent.")
+    cabinet_mandate_count = fields.Integer(
+        compute='_compute_cabinet_mandate_ids', string="Mandate Count", export_string_translation=False,
+        groups='cabinet_helpdesk.group_cabinet_user')
     # Privacy notice (GDPR art. 13): when this person acknowledged the firm's notice on the portal
     cabinet_privacy_ack_date = fields.Datetime(
         string="Privacy Notice Acknowledged On", readonly=True, copy=False,
@@ -45,6 +53,25 @@ class ResPartner(models.Model):
             [('commercial_partner_id', 'in', parties.ids)], ['commercial_partner_id'], ['__count']))
         for partner in self:
             partner.cabinet_ticket_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _compute_cabinet_mandate_ids(self):
+        parties = self.commercial_partner_id
+        mandates = self.env['cabinet.mandate'].search(
+            ['|', ('principal_id', 'in', parties.ids), ('agent_id', 'in', parties.ids)])
+        for partner in self:
+            party = partner.commercial_partner_id
+            partner.cabinet_mandate_ids = mandates.filtered(
+                lambda m: party in (m.principal_id | m.agent_id))
+            partner.cabinet_mandate_count = len(partner.cabinet_mandate_ids)
+
+    def action_view_cabinet_mandates(self):
+        self.ensure_one()
+        party = self.commercial_partner_id
+        action = self.env['ir.actions.act_window']._for_xml_id('cabinet_helpdesk.cabinet_mandate_action')
+        action['domain'] = ['|', ('principal_id', '=', party.id), ('agent_id', '=', party.id)]
+        action['context'] = {
+            'default_agent_id' if party.party_type == 'agent' else 'default_principal_id': party.id}
+        return action
 
     def action_view_cabinet_tickets(self):
         self.ensure_one()

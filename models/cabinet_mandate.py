@@ -1,0 +1,214 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+_logger = logging.getLogger(__name__)
+
+
+class CabinetMandate(models.Model):
+    """A written mandate by which a party (the principal) lets an agent act for it.
+
+    While a mandate is active, its dates cover today and its scope covers a ticket's request
+    type, the agent party and its contacts may follow and receive the principal's tickets
+    (see ``cabinet.ticket._cabinet_filter_allowed_partners``). When it is revoked or expires,
+    they are unsubscribed from those tickets and each ticket gets an internal note.
+    """
+
+    _name = 'cabinet.mandate'
+    _description = "Mandate"
+    _inherit = ['mail.thread']
+    _order = 'date_start desc, id desc'
+    _check_company_auto = True
+
+    def _default_date_start(self):
+        return fields.Date.context_today(self)
+
+    name = fields.Char(compute='_compute_name', store=True, readonly=True)
+    company_id = fields.Many2one(
+        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    # Parties
+    agent_id = fields.Many2one(
+        'res.partner', string="Agent", required=True, index=True, tracking=True, ondelete='restrict',
+        domain="[('party_type', '=', 'agent'), ('parent_id', '=', False)]",
+        help="The agent party acting for the principal. Its contacts may follow the principal's tickets "
+             "while the mandate is active.")
+    principal_id = fields.Many2one(
+        'res.partner', string="Principal", required=True, index=True, tracking=True, ondelete='restrict',
+        domain="[('parent_id', '=', False)]",
+        help="The party that gave the mandate.")
+    # Scope and validity
+    category_ids = fields.Many2many(
+        'cabinet.category', 'cabinet_mandate_category_rel', 'mandate_id', 'category_id',
+        string="Request Types", help="Request types the agent may act on. Leave empty for every type.")
+    date_start = fields.Date(
+        string="Valid From", required=True, tracking=True, default=_default_date_start)
+    date_end = fields.Date(
+        string="Valid Until", tracking=True, index=True,
+        help="The mandate expires after this day. Leave empty for a mandate without end date.")
+    state = fields.Selection(
+        [('draft', "Draft"), ('active', "Active"), ('revoked', "Revoked"), ('expired', "Expired")],
+        required=True, default='draft', tracking=True, index=True, copy=False)
+    # Evidence
+    document_ids = fields.Many2many(
+        'ir.attachment', 'cabinet_mandate_ir_attachment_rel', 'mandate_id', 'attachment_id',
+        string="Signed Mandate", copy=False, help="The signed mandate document(s).")
+    notes = fields.Html()
+    revoke_reason = fields.Text(readonly=True, copy=False, tracking=True)
+
+    _dates_ordered = models.Constraint(
+        'CHECK (date_end IS NULL OR date_end >= date_start)',
+        "A mandate cannot end before it starts.")
+
+    @api.depends('agent_id.name', 'principal_id.name')
+    def _compute_name(self):
+        for mandate in self:
+            if mandate.agent_id and mandate.principal_id:
+                mandate.name = self.env._(
+                    "%(agent)s for %(principal)s",
+                    agent=mandate.agent_id.name, principal=mandate.principal_id.name)
+            else:
+                mandate.name = False
+
+    @api.constrains('agent_id', 'principal_id')
+    def _check_parties(self):
+        for mandate in self:
+            agent = mandate.agent_id
+            if agent.parent_id or agent.party_type != 'agent':
+                raise ValidationError(self.env._(
+                    "The agent of a mandate must be a party of type Agent (not one of its contacts): "
+                    "set the party type of %(agent)s to Agent or pick the agent party.",
+                    agent=agent.display_name))
+            if mandate.principal_id.parent_id:
+                raise ValidationError(self.env._(
+                    "The principal of a mandate is a party, not one of its contacts: pick %(party)s.",
+                    party=mandate.principal_id.commercial_partner_id.display_name))
+            if mandate.principal_id == agent:
+                raise ValidationError(self.env._("A party cannot hold a mandate from itself."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active(self):
+        if any(mandate.state == 'active' for mandate in self):
+            raise UserError(self.env._("An active mandate cannot be deleted: revoke it first."))
+
+    def write(self, vals):
+        released = self.browse()
+        if vals.get('state') in ('revoked', 'expired', 'draft'):
+            released = self.filtered(lambda m: m.state == 'active')
+        res = super().write(vals)
+        if released:
+            released._cabinet_release_agent()
+        return res
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_activate(self):
+        today = fields.Date.context_today(self)
+        for mandate in self:
+            if mandate.state != 'draft':
+                raise UserError(self.env._("Only a draft mandate can be activated."))
+            if mandate.date_end and mandate.date_end < today:
+                raise UserError(self.env._(
+                    "This mandate ended on %(date)s: correct its end date before activating it.",
+                    date=mandate.date_end))
+        self.write({'state': 'active'})
+
+    def action_revoke(self, reason=None):
+        """Revoke active mandates: the agent stops following the principal's tickets.
+
+        :param str reason: why the mandate is revoked, kept on the mandate and in its history
+        """
+        if any(mandate.state != 'active' for mandate in self):
+            raise UserError(self.env._("Only an active mandate can be revoked."))
+        vals = {'state': 'revoked'}
+        if reason:
+            vals['revoke_reason'] = reason
+        self.write(vals)
+
+    def action_reset(self):
+        if any(mandate.state == 'draft' for mandate in self):
+            raise UserError(self.env._("This mandate is already a draft."))
+        self.write({'state': 'draft', 'revoke_reason': False})
+
+    # ------------------------------------------------------------
+    # CRON
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_expire_mandates(self, batch_size=100):
+        """Expire the active mandates whose end date has passed, in batches. Expiring takes a
+        mandate out of the domain in the same transaction, so an interrupted run resumes where it
+        stopped."""
+        domain = self._cabinet_expired_domain()
+        while mandates := self.search(domain, limit=batch_size, order='date_end, id').try_lock_for_update():
+            mandates.write({'state': 'expired'})
+            _logger.info("Expired %s mandate(s): %s", len(mandates), mandates.ids)
+            if not self.env['ir.cron']._commit_progress(len(mandates), remaining=self.search_count(domain)):
+                break
+
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cabinet_expired_domain(self):
+        return Domain('state', '=', 'active') & Domain('date_end', '<', fields.Date.context_today(self))
+
+    @api.model
+    def _cabinet_covering_domain(self, principal, category, date=None):
+        """Domain of the mandates that let an agent act for ``principal`` on a ticket of
+        ``category`` on ``date`` (today by default): active, dated around that day, with a scope
+        that is empty or holds the category."""
+        date = date or fields.Date.context_today(self)
+        scope = Domain('category_ids', '=', False)
+        if category:
+            scope |= Domain('category_ids', 'in', category.ids)
+        return (
+            Domain('state', '=', 'active') & Domain('principal_id', '=', principal.id)
+            & Domain('date_start', '<=', date)
+            & (Domain('date_end', '=', False) | Domain('date_end', '>=', date))
+            & scope
+        )
+
+    def _cabinet_covers(self, principal, category, date=None):
+        """Whether this mandate lets its agent act for ``principal`` on ``category`` today."""
+        self.ensure_one()
+        date = date or fields.Date.context_today(self)
+        return (
+            self.state == 'active' and self.principal_id == principal
+            and self.date_start <= date and (not self.date_end or self.date_end >= date)
+            and (not self.category_ids or category in self.category_ids)
+        )
+
+    def _cabinet_release_agent(self):
+        """Unsubscribe the agent party and its contacts from the principal's tickets where no
+        other mandate still allows them, and leave an internal note on each ticket concerned."""
+        # sudo: the caller changed the mandate (write access checked by write); the agent may
+        # follow tickets the caller cannot read, e.g. those of another team
+        Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
+        for mandate in self:
+            agent_contacts = self.env['res.partner'].sudo().with_context(active_test=False).search(
+                [('commercial_partner_id', '=', mandate.agent_id.id)])
+            followers = self.env['mail.followers'].sudo().search([
+                ('res_model', '=', 'cabinet.ticket'), ('partner_id', 'in', agent_contacts.ids)])
+            tickets = Ticket.search([
+                ('commercial_partner_id', '=', mandate.principal_id.id),
+                '|', ('id', 'in', followers.mapped('res_id')), ('mandate_id', '=', mandate.id),
+            ])
+            state_label = dict(self._fields['state']._description_selection(self.env))[mandate.state]
+            for ticket in tickets:
+                agent_followers = followers.filtered(lambda f: f.res_id == ticket.id).partner_id
+                removed = agent_followers - ticket._cabinet_filter_allowed_partners(agent_followers)
+                if removed:
+                    ticket.message_unsubscribe(partner_ids=removed.ids)
+                body = Markup("<p>%s</p>") % self.env._(
+                    "The mandate %(mandate)s is now %(state)s: the agent no longer follows this ticket "
+                    "and receives nothing more from it under this mandate.",
+                    mandate=mandate.name, state=state_label)
+                ticket.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_note')

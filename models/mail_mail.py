@@ -1,0 +1,16 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from odoo import api, models
+
+
+class MailMail(models.Model):
+    _inherit = 'mail.mail'
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Outgoing mail of a ticket goes to its party only: no Cc, no Cc/Bcc header, and no
+        recipient outside the follower rule, whatever created the mail."""
+        mails = super().create(vals_list)
+        ticket_mails = mails.filtered(lambda mail: mail.model == 'cabinet.ticket' and mail.res_id)
+        if ticket_mails:
+            self.env['cabinet.ticket']._cabinet_restrict_outgoing_mails(ticket_mails.sudo())
+        return mails
