@@ -44,6 +44,10 @@ class CabinetTeam(models.Model):
     open_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Open Tickets")
     unassigned_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Unassigned Tickets")
     overdue_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Overdue Tickets")
+    # Stale-ticket review
+    last_stale_digest_date = fields.Date(
+        readonly=True, copy=False, export_string_translation=False,
+        help="When the team leader last received the digest of the team's tickets without news.")
     # Email acknowledgement
     use_acknowledgement = fields.Boolean(
         string="Acknowledge Emails", default=True,
