@@ -58,7 +58,7 @@ class CabinetCoordination(models.Model):
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         return [dict(vals, name=self.env._("%s (copy)", coordination.name))
-                for coordination, vals in zip(self, vals_list)]
+                for coordination, vals in zip(self, vals_list, strict=True)]
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -1,6 +1,9 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Command
 
 
 class CabinetMailPending(models.Model):
@@ -26,7 +29,7 @@ class CabinetMailPending(models.Model):
     message_id_header = fields.Char(string="Message-ID", readonly=True, export_string_translation=False)
     attachment_ids = fields.Many2many(
         'ir.attachment', compute='_compute_attachment_ids', string="Attachments")
-    team_id = fields.Many2one('cabinet.team', string="Team", index=True, check_company=True)
+    team_id = fields.Many2one('cabinet.team', index=True, check_company=True)
     company_id = fields.Many2one(
         'res.company', required=True, index=True, default=lambda self: self.env.company)
     state = fields.Selection(
@@ -36,13 +39,15 @@ class CabinetMailPending(models.Model):
         'res.partner', string="Requester", check_company=True, tracking=True,
         help="The contact who sent the email, found by a person.")
     ticket_id = fields.Many2one(
-        'cabinet.ticket', string="Ticket", readonly=True, index='btree_not_null', check_company=True)
+        'cabinet.ticket', readonly=True, index='btree_not_null', check_company=True)
 
     def _compute_attachment_ids(self):
-        attachments = self.env['ir.attachment'].search(
-            [('res_model', '=', self._name), ('res_id', 'in', self.ids)])
+        attachments_by_pending = defaultdict(list)
+        for attachment in self.env['ir.attachment'].search(
+                [('res_model', '=', self._name), ('res_id', 'in', self.ids)]):
+            attachments_by_pending[attachment.res_id].append(attachment.id)
         for pending in self:
-            pending.attachment_ids = attachments.filtered(lambda a: a.res_id == pending.id)
+            pending.attachment_ids = [Command.set(attachments_by_pending[pending.id])]
 
     @api.model
     def _cabinet_create_from_mail(self, msg_dict, values, refused):
@@ -82,6 +87,7 @@ class CabinetMailPending(models.Model):
             raise UserError(self.env._("This email was already handled."))
         if not self.partner_id:
             raise UserError(self.env._("Choose the requester, the contact who sent this email, first."))
+        self.check_access('write')
         ticket = self.env['cabinet.ticket'].create({
             'name': self.name,
             'partner_id': self.partner_id.id,
@@ -89,7 +95,7 @@ class CabinetMailPending(models.Model):
             'company_id': self.company_id.id,
             'channel': 'email',
         })
-        attachments = self.attachment_ids.sudo().copy({'res_model': ticket._name, 'res_id': ticket.id})
+        attachments = self.attachment_ids.copy({'res_model': ticket._name, 'res_id': ticket.id})
         ticket.with_context(mail_post_autofollow_author_skip=True).message_post(
             body=self.body,
             author_id=self.partner_id.id,
