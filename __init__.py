@@ -1,3 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from . import models
+from . import report
 from . import controllers
+from . import wizards

@@ -13,5 +13,8 @@ from . import mail_thread
 from . import res_partner
 from . import res_company
 from . import cabinet_retention_policy
+from . import cabinet_retention_log
 from . import cabinet_sla_policy
 from . import res_config_settings
+from . import cabinet_analytics_log
+from . import ir_config_parameter

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import email_normalize, format_date, format_datetime
 from odoo.tools.mail import email_normalize_all
@@ -277,6 +277,7 @@ class CabinetTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        self._cabinet_check_legal_hold_write(vals)
         if 'partner_id' in vals and not vals['partner_id']:
             raise ValidationError(self.env._(
                 "A ticket needs exactly one requester: choose the contact who asked."))
@@ -1328,6 +1329,192 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # GDPR
     # ------------------------------------------------------------
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_legal_hold(self):
+        held = self.filtered('legal_hold')
+        if held:
+            raise UserError(self.env._(
+                "Tickets %(numbers)s are under legal hold: the data protection officer must lift the hold "
+                "before they can be deleted.", numbers=", ".join(held.mapped('number'))))
+
+    def _cabinet_check_legal_hold_write(self, vals):
+        """Only the data protection officer places or lifts a legal hold (through any path)."""
+        if 'legal_hold' in vals and not self.env.su and not self.env.user.has_group(
+                'cabinet_helpdesk.group_cabinet_dpo'):
+            raise AccessError(self.env._(
+                "Only the data protection officer may place or lift a legal hold."))
+
+    def action_open_legal_hold_wizard(self):
+        """Open the wizard placing (or lifting, when all are held) a legal hold, with its reason."""
+        return {
+            'name': self.env._("Legal Hold"),
+            'type': 'ir.actions.act_window',
+            'res_model': 'cabinet.ticket.legal.hold',
+            'view_mode': 'form',
+            'target': 'new',
+            'context': {
+                'default_ticket_ids': self.ids,
+                'default_legal_hold': 'lift' if all(self.mapped('legal_hold')) else 'place',
+            },
+        }
+
+    def _cabinet_dossier_messages(self):
+        """Messages of the ticket its party can see (the portal's view of the thread): no internal
+        notes, no staff-only logs. They make the ticket dossier and the personal data export."""
+        self.ensure_one()
+        domain = Domain([('model', '=', self._name), ('res_id', '=', self.id)]) \
+            & self.env['mail.message']._get_search_domain_share()
+        return self.env['mail.message'].search(domain, order='date, id')
+
+    @api.model
+    def _cabinet_anonymous_partner(self):
+        return self.env.ref('cabinet_helpdesk.res_partner_anonymous')
+
+    @api.model
+    def _cabinet_anonymize_kept_tracked_fields(self):
+        """Tracked fields whose history is kept on an anonymized ticket: they are needed for
+        statistics (stage, team and assignment durations) and hold no personal data of the party."""
+        return {
+            'stage_id', 'team_id', 'user_id', 'category_id', 'priority', 'date_deadline', 'reminder_date',
+            'legal_hold', 'sla_policy_id', 'sla_status', 'escalation_level', 'channel', 'company_id',
+        }
+
+    def _cabinet_anonymize(self):
+        """Remove every personal datum of the party from the tickets, keeping what statistics need.
+
+        The party becomes one anonymous placeholder partner; subject, description, message bodies,
+        subjects, senders, authors and recipients, attachments, followers, activities, rating
+        feedback and the tracked values of personal fields are wiped. Number, dates, request type,
+        team, stage, assignee and service level data stay. Call it on a ``sudo()`` recordset, after
+        the access check of the caller (retention cron, erasure by the data protection officer).
+        """
+        if not self:
+            return
+        anonymous = self._cabinet_anonymous_partner()
+        tickets = self.with_context(active_test=False, tracking_disable=True, mail_notrack=True)
+        values = {
+            'name': self.env._("Anonymized request"),
+            'description': False,
+            'partner_id': anonymous.id,
+            'anonymized': True,
+            'access_token': False,
+        }
+        for fname, field in self._fields.items():
+            if (fname not in values and field.store and not field.compute and not field.related
+                    and field.type == 'many2one' and field.comodel_name == 'res.partner'):
+                values[fname] = False
+        if 'mandate_id' in self._fields:
+            values['mandate_id'] = False
+        tickets.write(values)
+
+        domain = [('model', '=', self._name), ('res_id', 'in', self.ids)]
+        messages = self.env['mail.message'].sudo().search(domain)
+        attachments = self.env['ir.attachment'].sudo().search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)])
+        (attachments | messages.attachment_ids).unlink()
+        self.env['mail.notification'].sudo().search([('mail_message_id', 'in', messages.ids)]).unlink()
+        messages.reaction_ids.unlink()
+        messages.message_link_preview_ids.unlink()
+        self.env['mail.mail'].sudo().search([('mail_message_id', 'in', messages.ids)]).write({
+            'body_html': False, 'email_to': False, 'email_cc': False, 'headers': False,
+            'recipient_ids': [Command.clear()],
+        })
+        messages.write({
+            'body': '', 'subject': False, 'email_from': False, 'reply_to': False,
+            'author_id': anonymous.id, 'author_guest_id': False,
+            'partner_ids': [Command.clear()], 'starred_partner_ids': [Command.clear()],
+            'incoming_email_to': False, 'incoming_email_cc': False, 'outgoing_email_to': False,
+        })
+        kept = self._cabinet_anonymize_kept_tracked_fields()
+        messages.tracking_value_ids.filtered(lambda v: v.field_id.name not in kept).write({
+            'old_value_char': False, 'new_value_char': False,
+            'old_value_text': False, 'new_value_text': False,
+            'old_value_integer': 0, 'new_value_integer': 0,
+            'old_value_float': 0.0, 'new_value_float': 0.0,
+            'old_value_datetime': False, 'new_value_datetime': False,
+        })
+        self.env['mail.followers'].sudo().search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
+        self.env['mail.activity'].sudo().search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
+        self.env['rating.rating'].sudo().search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]
+        ).write({'partner_id': anonymous.id, 'feedback': False})
+
+    def _cabinet_retention_log(self, action, reason):
+        """Audit rows of the tickets, without personal data, before they are anonymized or deleted."""
+        self.env['cabinet.retention.log'].sudo().create([{
+            'ticket_number': ticket.number,
+            'closed_date': ticket.closed_date and ticket.closed_date.date(),
+            'category_id': ticket.category_id.id,
+            'policy_id': ticket.category_id.retention_policy_id.id,
+            'action': action,
+            'reason': reason,
+            'company_id': ticket.company_id.id,
+        } for ticket in self])
+
+    @api.model
+    def _retention_due_domain(self):
+        """Closed tickets past their retention date, not under legal hold, not yet anonymized."""
+        return Domain([
+            ('is_closed', '=', True),
+            ('retention_date', '<=', fields.Date.context_today(self)),
+            ('legal_hold', '=', False),
+            ('anonymized', '=', False),
+        ])
+
+    def _apply_retention(self):
+        """Anonymize or delete the tickets as their retention policy says; each leaves the due domain."""
+        to_delete = self.filtered(lambda t: t.category_id.retention_policy_id.action == 'delete')
+        to_anonymize = self - to_delete
+        if to_anonymize:
+            to_anonymize._cabinet_retention_log('anonymize', 'retention')
+            to_anonymize._cabinet_anonymize()
+        if to_delete:
+            to_delete._cabinet_retention_log('delete', 'retention')
+            self.env['rating.rating'].sudo().search(
+                [('res_model', '=', self._name), ('res_id', 'in', to_delete.ids)]).unlink()
+            to_delete.unlink()
+
+    @api.model
+    def _cron_apply_retention(self, batch_size=100):
+        """Anonymize or delete the closed tickets whose retention period is over, in batches.
+
+        Each batch is committed with its audit rows; a rerun starts where the last one stopped,
+        as processed tickets leave the due domain. A ticket that fails is logged, left as it is
+        for the next run and skipped for the rest of this one.
+        """
+        Ticket = self.sudo().with_context(active_test=False)
+        failed_ids = []
+        while True:
+            domain = self._retention_due_domain() & Domain('id', 'not in', failed_ids)
+            tickets = Ticket.search(domain, limit=batch_size, order='id').try_lock_for_update()
+            if not tickets:
+                break
+            try:
+                with self.env.cr.savepoint():
+                    tickets._apply_retention()
+            except Exception:  # noqa: BLE001 - isolate the failing ticket(s), keep the others going
+                for ticket in tickets:
+                    try:
+                        with self.env.cr.savepoint():
+                            ticket._apply_retention()
+                    except Exception:  # noqa: BLE001
+                        _logger.exception("Retention could not be applied to ticket %s", ticket.id)
+                        failed_ids.append(ticket.id)
+            remaining = Ticket.search_count(self._retention_due_domain() & Domain('id', 'not in', failed_ids))
+            if not self.env['ir.cron']._commit_progress(len(tickets), remaining=remaining):
+                break
+
+    # ------------------------------------------------------------
+    # ANALYTICS AND WORKS COUNCIL
+    # ------------------------------------------------------------
+
+    def _read_group_groupby(self, alias, groupby_spec, query):
+        # no grouping by staff member unless per-employee analytics are on (or for the DPO)
+        self.env['cabinet.ticket.analysis']._check_staff_groupby(self, groupby_spec)
+        return super()._read_group_groupby(alias, groupby_spec, query)
 
     # ------------------------------------------------------------
     # HELPERS

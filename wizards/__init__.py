@@ -1,0 +1,5 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from . import cabinet_ticket_legal_hold
+from . import res_partner_data_request
+from . import privacy_lookup_wizard
+from . import mail_compose_message

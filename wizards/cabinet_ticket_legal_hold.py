@@ -1,0 +1,57 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.fields import Command
+from odoo.exceptions import AccessError, UserError
+
+
+class CabinetTicketLegalHold(models.TransientModel):
+    _name = 'cabinet.ticket.legal.hold'
+    _description = "Place or Lift a Legal Hold"
+
+    ticket_ids = fields.Many2many('cabinet.ticket', string="Tickets", required=True)
+    legal_hold = fields.Selection(
+        [('place', "Place a legal hold"), ('lift', "Lift the legal hold")], string="Action",
+        required=True, default='place')
+    reason = fields.Text(
+        required=True, help="Why the tickets must be kept (dispute, claim, authority request) or may be "
+                            "released. Posted as an internal note on each ticket.")
+
+    @api.model
+    def default_get(self, fields):
+        """Tickets selected in a list (action menu): hold them, or lift the hold when all are held."""
+        defaults = super().default_get(fields)
+        context = self.env.context
+        if context.get('active_model') != 'cabinet.ticket' or not context.get('active_ids') \
+                or context.get('default_ticket_ids'):
+            return defaults
+        tickets = self.env['cabinet.ticket'].browse(context['active_ids'])
+        if 'ticket_ids' in fields:
+            defaults['ticket_ids'] = [Command.set(tickets.ids)]
+        if 'legal_hold' in fields and 'default_legal_hold' not in context and all(tickets.mapped('legal_hold')):
+            defaults['legal_hold'] = 'lift'
+        return defaults
+
+    def action_apply(self):
+        """Place or lift the hold on the tickets the data protection officer may read; the tracked
+        change carries the reason, as an internal note on each ticket."""
+        self.ensure_one()
+        if not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo'):
+            raise AccessError(self.env._("Only the data protection officer may place or lift a legal hold."))
+        reason = (self.reason or '').strip()
+        if not reason:
+            raise UserError(self.env._("Say why the legal hold is placed or lifted."))
+        self.ticket_ids.check_access('read')
+        hold = self.legal_hold == 'place'
+        tickets_sudo = self.ticket_ids.sudo().filtered(lambda t: t.legal_hold != hold)
+        if not tickets_sudo:
+            return {'type': 'ir.actions.act_window_close'}
+        if hold:
+            body = Markup("<p>%s</p><p>%s</p>") % (self.env._("Legal hold placed. Reason:"), reason)
+        else:
+            body = Markup("<p>%s</p><p>%s</p>") % (self.env._("Legal hold lifted. Reason:"), reason)
+        # one internal note per ticket holding both the tracked change and its reason
+        tickets_sudo._track_set_log_message(body)
+        tickets_sudo.write({'legal_hold': hold})
+        return {'type': 'ir.actions.act_window_close'}
