@@ -89,22 +89,27 @@ class ResCompany(models.Model):
 
     @api.model
     def _cabinet_install_privacy_notice(self):
-        """Give every company the default notice, in all its languages (called at install)."""
+        """Give every company the default notice in all its languages (at install and update);
+        a notice a firm has already written is left as it is."""
         companies = self.search([])
         companies.filtered(lambda c: not c.cabinet_privacy_notice).cabinet_privacy_notice = \
             PRIVACY_NOTICE_DEFAULT['en_US']
         companies._cabinet_set_default_privacy_notice()
 
     def _cabinet_set_default_privacy_notice(self):
-        """Store the default notice's French and German versions, whether or not these languages
-        are active yet, so that they show as soon as a firm activates them."""
+        """Add the French and German versions of the default notice, whether or not these
+        languages are active yet, so that they show as soon as a firm activates them. Only
+        companies still showing the default English text get them, and existing translations
+        are kept."""
         if not self:
             return
         self.flush_recordset(['cabinet_privacy_notice'])
         translations = {lang: str(text) for lang, text in PRIVACY_NOTICE_DEFAULT.items() if lang != 'en_US'}
         self.env.execute_query(SQL(
-            "UPDATE res_company SET cabinet_privacy_notice = cabinet_privacy_notice || %s::jsonb WHERE id IN %s",
-            json.dumps(translations),
-            tuple(self.ids),
+            """UPDATE res_company
+                  SET cabinet_privacy_notice = %(translations)s::jsonb || cabinet_privacy_notice
+                WHERE id IN %(ids)s AND cabinet_privacy_notice->>'en_US' = %(default)s""",
+            translations=json.dumps(translations), ids=tuple(self.ids),
+            default=str(PRIVACY_NOTICE_DEFAULT['en_US']),
         ))
         self.invalidate_recordset(['cabinet_privacy_notice'])

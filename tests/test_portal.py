@@ -406,6 +406,15 @@ class TestPortalPrivacy(CabinetPortalCase):
             self.assertIn("autorité de contrôle", value['fr_FR'])
             self.assertIn("Aufsichtsbehörde", value['de_DE'])
 
+    def test_firm_notice_kept_on_update(self):
+        company = self.env['res.company'].create({
+            'name': "Third Firm", 'cabinet_privacy_notice': "<p>Our own notice</p>"})
+        self.env['res.company']._cabinet_install_privacy_notice()
+        self.env.flush_all()
+        value = self.env.execute_query(SQL(
+            "SELECT cabinet_privacy_notice FROM res_company WHERE id = %s", company.id))[0][0]
+        self.assertEqual(value, {'en_US': "<p>Our own notice</p>"})
+
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestPortalListPerformance(CabinetFactories, HttpCase):
