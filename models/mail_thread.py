@@ -20,7 +20,8 @@ class MailThread(models.AbstractModel):
     - ``_message_route_process``: Cc, Bcc and other To addresses are dropped before the email is
       posted on a ticket, so they are never linked as recipients (``partner_ids``), never stored
       for "reply all" (``incoming_email_to/cc``) and never written to; automated emails are
-      flagged so that nothing answers them.
+      flagged (``cabinet_mail_automated``) so that nothing answers them, and the follower rule
+      drops outsiders quietly (``cabinet_mail_gateway``) instead of failing the whole email.
     """
 
     _inherit = 'mail.thread'
@@ -47,8 +48,9 @@ class MailThread(models.AbstractModel):
             if key not in ('partner_ids', 'cc_filtered', 'to_filtered')
         }
         automated = self.env['cabinet.ticket']._cabinet_mail_is_automated(message, message_dict)
-        return super(MailThread, self.with_context(cabinet_mail_automated=automated))._message_route_process(
-            message, ticket_dict, ticket_routes) or thread_id
+        # cabinet_mail_gateway: outsiders met on the way are dropped and logged, not refused with an error
+        gateway = self.with_context(cabinet_mail_gateway=True, cabinet_mail_automated=automated)
+        return super(MailThread, gateway)._message_route_process(message, ticket_dict, ticket_routes) or thread_id
 
     def _message_parse_extract_payload(self, message, message_dict, save_original=False):
         """Read text parts declared in a charset Python does not know as UTF-8, or as

@@ -164,3 +164,15 @@ Content-Transfer-Encoding: base64
 {attachment_b64}
 ------=_Part_4200734_24778174.1344608186754--
 """
+
+MAIL_TEMPLATE_EMPTY_BODY = """Return-Path: {return_path}
+To: {to}
+Cc: {cc}
+From: {email_from}
+Subject: {subject}
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Date: {date}
+Message-ID: {msg_id}
+{extra}
+"""

@@ -10,6 +10,7 @@ from odoo.tools import email_normalize, mute_logger
 from odoo.addons.mail.tests.common import MailCommon
 
 from .common import (
+    MAIL_TEMPLATE_EMPTY_BODY,
     MAIL_TEMPLATE_HTML_ONLY,
     MAIL_TEMPLATE_NO_FROM,
     MAIL_TEMPLATE_PLAIN,
@@ -156,6 +157,13 @@ class TestMailGateway(CabinetFactories, MailCommon):
         self.assertFalse(ticket)
         ticket = self.env['cabinet.ticket'].search([('name', '=', "Email without subject")])
         self.assertEqual(ticket.partner_id, self.contact_a, "An email without subject still opens a ticket")
+
+    def test_empty_body(self):
+        with self.mock_mail_gateway():
+            ticket = self._process(MAIL_TEMPLATE_EMPTY_BODY, subject="Call me back")
+        self.assertEqual(ticket.partner_id, self.contact_a, "An empty email still opens a ticket")
+        self.assertEqual(len(ticket.message_ids.filtered(lambda m: m.message_type == 'email')), 1)
+        self.assertEqual(len(self._mails), 1, "and is acknowledged")
 
     def test_unknown_charset(self):
         with self.mock_mail_gateway():
