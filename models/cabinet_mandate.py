@@ -1,5 +1,6 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
+from collections import defaultdict
 
 from markupsafe import Markup
 
@@ -197,13 +198,16 @@ class CabinetMandate(models.Model):
                 [('commercial_partner_id', '=', mandate.agent_id.id)])
             followers = self.env['mail.followers'].sudo().search([
                 ('res_model', '=', 'cabinet.ticket'), ('partner_id', 'in', agent_contacts.ids)])
+            followers_by_ticket = defaultdict(lambda: self.env['res.partner'])
+            for follower in followers:
+                followers_by_ticket[follower.res_id] |= follower.partner_id
             tickets = Ticket.search([
                 ('commercial_partner_id', '=', mandate.principal_id.id),
-                '|', ('id', 'in', followers.mapped('res_id')), ('mandate_id', '=', mandate.id),
+                '|', ('id', 'in', list(followers_by_ticket)), ('mandate_id', '=', mandate.id),
             ])
             state_label = dict(self._fields['state']._description_selection(self.env))[mandate.state]
             for ticket in tickets:
-                agent_followers = followers.filtered(lambda f: f.res_id == ticket.id).partner_id
+                agent_followers = followers_by_ticket[ticket.id]
                 removed = agent_followers - ticket._cabinet_filter_allowed_partners(agent_followers)
                 if removed:
                     ticket.message_unsubscribe(partner_ids=removed.ids)

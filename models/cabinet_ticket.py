@@ -500,7 +500,8 @@ class CabinetTicket(models.Model):
                         agent=agent.display_name, party=ticket.commercial_partner_id.display_name,
                         count=len(mandates) and self.env._("several") or self.env._("no")))
                 ticket.mandate_id = mandates
-            if ticket.agent_partner_id not in ticket.message_partner_ids:
+            if ticket.mandate_id._cabinet_covers(ticket.commercial_partner_id, ticket.category_id) and (
+                    ticket.agent_partner_id not in ticket.message_partner_ids):
                 ticket.message_subscribe(partner_ids=ticket.agent_partner_id.ids)
 
     def _message_subscribe(self, partner_ids=None, subtype_ids=None, customer_ids=None):

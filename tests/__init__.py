@@ -11,3 +11,4 @@ from . import test_analytics
 from . import test_followers
 from . import test_mail_gateway
 from . import test_coordination
+from . import test_mandate
