@@ -308,12 +308,10 @@ class CabinetCustomerPortal(CustomerPortal):
             'privacy_categories': categories_sudo,
             'legal_bases': dict(categories_sudo._fields['legal_basis']._description_selection(request.env)),
             'privacy_ack_date': not user._is_public() and user.partner_id.cabinet_privacy_ack_date,
-            'can_export': not user._is_public() and self._cabinet_can_export(),
+            'can_export': not user._is_public(),
         })
         return values
 
-    def _cabinet_can_export(self):
-        return hasattr(request.env['res.partner'], '_cabinet_export_data')
 
     @http.route('/my/tickets/privacy', type='http', auth='public', methods=['GET'],
                 website=True, sitemap=False)
@@ -327,3 +325,16 @@ class CabinetCustomerPortal(CustomerPortal):
         if not partner.cabinet_privacy_ack_date:
             self._cabinet_acknowledge_privacy(partner)
         return request.redirect('/my/tickets/new' if kw.get('next') == 'new' else '/my/tickets/privacy')
+
+    @http.route('/my/tickets/privacy/export', type='http', auth='user', methods=['POST'],
+                website=True, sitemap=False)
+    def portal_cabinet_privacy_export(self, **kw):
+        """Download everything the helpdesk holds about the user's own party (a ZIP file)."""
+        party = request.env.user.partner_id.commercial_partner_id
+        try:
+            # the export checks that the user belongs to the party and limits it to readable tickets
+            attachment_sudo = party._cabinet_export_data()
+        except AccessError:
+            return request.not_found()
+        return request.env['ir.binary']._get_stream_from(attachment_sudo.sudo(), 'raw').get_response(
+            as_attachment=True)

@@ -1,5 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import io
 import re
+import zipfile
 from datetime import timedelta
 
 from odoo import fields
@@ -389,6 +391,38 @@ class TestPortalPrivacy(CabinetPortalCase):
         self.assertFalse(self.contact_a.cabinet_privacy_ack_date, "each person acknowledges for themselves")
         response = self.url_open(f'/my/tickets/{self.ticket_a.id}')
         self.assertIn('href="/my/tickets/privacy"', response.text)
+
+    def test_download_my_data_own_party_only(self):
+        attachment_b = self.env['ir.attachment'].create({
+            'name': 'plan_of_b.txt', 'raw': b'PLAN OF PARTY B', 'res_model': 'cabinet.ticket', 'res_id': self.ticket_b.id})
+        self.ticket_b.message_post(body="Answer for B only", attachment_ids=attachment_b.ids,
+                                   message_type='comment', subtype_xmlid='mail.mt_comment')
+        self.ticket_a.message_post(body="Answer for A", message_type='comment', subtype_xmlid='mail.mt_comment')
+        self.authenticate('cab_portal', 'cab_portal')
+        response = self.url_open('/my/tickets/privacy')
+        self.assertIn("Download my data", response.text)
+        response = self.url_open('/my/tickets/privacy/export', data={'csrf_token': self._csrf_from(response.text)})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('attachment', response.headers.get('Content-Disposition', ''))
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            names = archive.namelist()
+            content = b''.join(archive.read(name) for name in names if not name.endswith('.pdf'))
+        self.assertIn(self.ticket_a.number.encode(), content)
+        self.assertIn(b'Answer for A', content)
+        for secret in (self.ticket_b.number, "Secret dispute", "Private answer", "Answer for B only",
+                       "PLAN OF PARTY B", "plan_of_b", "Bob B", "Party B Ltd"):
+            self.assertNotIn(secret.encode(), content, "party A's export holds nothing of party B")
+        self.assertFalse([name for name in names if self.ticket_b.number in name])
+
+    def test_download_my_data_needs_post_and_login(self):
+        with mute_logger('odoo.http'):
+            response = self.url_open('/my/tickets/privacy/export', allow_redirects=False)
+            self.assertNotEqual(response.status_code, 200)
+            self.authenticate('cab_portal', 'cab_portal')
+            response = self.url_open('/my/tickets/privacy/export')
+            self.assertEqual(response.status_code, 405, "a download writes an export: POST only")
+            response = self.url_open('/my/tickets/privacy/export', data={'download': '1'})
+            self.assertEqual(response.status_code, 400, "CSRF token required")
 
     def test_privacy_notice_public_from_ticket_link(self):
         response = self.url_open('/my/tickets/privacy')
