@@ -70,8 +70,11 @@ class CabinetMailPending(models.Model):
             'team_id': team.id,
             'company_id': values.get('company_id') or team.company_id.id or self.env.company.id,
         })
-        if not email_from:
-            msg_dict['email_from'] = self.env._("(no sender)")
+        # the unusable sender stays in email_from above; the kept message and its notifications come
+        # from OdooBot, as no email can be sent from an address that does not exist
+        msg_dict['email_from'] = False
+        # the team leader follows it, so that a person hears of the email as it arrives
+        pending.message_subscribe(partner_ids=team.leader_id.partner_id.ids)
         if refused:
             pending.message_post(
                 body=self.env._(

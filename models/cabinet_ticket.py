@@ -662,7 +662,7 @@ class CabinetTicket(models.Model):
         if not requester:
             pending = self.env['cabinet.mail.pending']._cabinet_create_from_mail(msg_dict, values, refused)
             if diverted_from:
-                diverted_from._cabinet_mail_note_diverted(pending.display_name)
+                diverted_from._cabinet_mail_note_diverted(self.env._("email to qualify #%s", pending.id))
             return pending
         msg_dict['author_id'] = requester.id
         values.update({

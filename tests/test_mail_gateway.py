@@ -292,11 +292,13 @@ class TestMailGateway(CabinetFactories, MailCommon):
             self._process(email_from='Broken <broken@>', subject="Half an address")
         self.assertEqual(self.env['cabinet.ticket'].search_count([]), ticket_count,
                          "Never a ticket without a partner")
-        self.assertFalse(self._mails, "Nothing to answer to")
+        self.assertEqual(self._sent_to(), ['anna@firm.example'] * 3,
+                         "Nothing goes to a malformed sender; the team leader hears of each email")
         pendings = Pending.search([('name', 'in', ["Nobody wrote this", "Garbled sender", "Half an address"])])
         self.assertEqual(len(pendings), 3, "Each email is kept for a person to qualify")
         self.assertEqual(set(pendings.mapped('reason')), {'missing', 'malformed'})
         self.assertEqual(pendings.team_id, self.team_a)
+        self.assertEqual(pendings.message_partner_ids, self.user_a.partner_id, "The team leader hears of them")
         nobody = pendings.filtered(lambda p: p.name == "Nobody wrote this")
         self.assertEqual(nobody.reason, 'missing')
         self.assertIn("sender nobody knows", nobody.body)
