@@ -422,8 +422,8 @@ class CabinetTicket(models.Model):
         """Whether the current change comes from an email or a scheduled action rather than from a
         person: outsiders are then dropped and logged instead of refused with an error. The email
         gateway passes ``message_type='email'`` and sets the context key ``cabinet_mail_automated``
-        (or ``cabinet_mail_gateway``); the scheduler sets ``cron_id``. This only chooses between refusing and dropping: no
-        context key lets an outsider through."""
+        (or ``cabinet_mail_gateway``); the scheduler sets ``cron_id``. This only chooses between
+        refusing and dropping: no context key lets an outsider through."""
         context = self.env.context
         return message_type == 'email' or 'cabinet_mail_automated' in context or bool(
             context.get('cabinet_mail_gateway') or context.get('cron_id'))
@@ -478,8 +478,9 @@ class CabinetTicket(models.Model):
         # sudo: matching addresses to partners to decide; only allowed partners come out
         candidates = self.env['res.partner'].sudo().search([('email_normalized', 'in', list(emails))])
         allowed = self._cabinet_filter_allowed_partners(candidates)
+        party = self.sudo().commercial_partner_id
         found = {}
-        for partner in allowed.sorted(lambda p: (p.commercial_partner_id != self.sudo().commercial_partner_id, p.id)):
+        for partner in allowed.sorted(lambda p: (p.commercial_partner_id != party, p.id)):
             found.setdefault(partner.email_normalized, partner)
         return found, [email for email in emails if email not in found]
 
@@ -608,9 +609,9 @@ class CabinetTicket(models.Model):
         """
         tickets = self.browse(mails.mapped('res_id')).sudo().exists()
         for mail in mails:
-            ticket = tickets.filtered(lambda t: t.id == mail.res_id)
-            if not ticket:
+            if mail.res_id not in tickets.ids:
                 continue
+            ticket = tickets.browse(mail.res_id)
             vals = {}
             emails = email_normalize_all(f"{mail.email_to or ''},{mail.email_cc or ''}")
             recipients = mail.recipient_ids
@@ -1496,12 +1497,12 @@ class CabinetTicket(models.Model):
             try:
                 with self.env.cr.savepoint():
                     tickets._apply_retention()
-            except Exception:  # noqa: BLE001 - isolate the failing ticket(s), keep the others going
+            except Exception:  # isolate the failing ticket(s), keep the others going
                 for ticket in tickets:
                     try:
                         with self.env.cr.savepoint():
                             ticket._apply_retention()
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         _logger.exception("Retention could not be applied to ticket %s", ticket.id)
                         failed_ids.append(ticket.id)
             remaining = Ticket.search_count(self._retention_due_domain() & Domain('id', 'not in', failed_ids))

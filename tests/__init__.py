@@ -12,3 +12,4 @@ from . import test_followers
 from . import test_mail_gateway
 from . import test_coordination
 from . import test_mandate
+from . import test_gdpr_rights

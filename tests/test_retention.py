@@ -1,6 +1,8 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from unittest.mock import patch
 
+from markupsafe import Markup
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -87,12 +89,12 @@ class TestRetention(CabinetRetentionCommon):
             'res_model': 'cabinet.ticket', 'res_id': ticket.id,
         })
         ticket.message_post(
-            body=f"<p>Hello, this is {PERSON_NAME}, call me at {PERSON_EMAIL}</p>",
+            body=Markup(f"<p>Hello, this is {PERSON_NAME}, call me at {PERSON_EMAIL}</p>"),
             subject=f"From {PERSON_NAME}", author_id=self.person.id,
             email_from=f'"{PERSON_NAME}" <{PERSON_EMAIL}>', message_type='email',
             subtype_xmlid='mail.mt_comment', attachment_ids=attachment.ids)
         ticket.with_user(self.user_a).message_post(
-            body=f"<p>Dear {PERSON_NAME}, we send a plumber.</p>", message_type='comment',
+            body=Markup(f"<p>Dear {PERSON_NAME}, we send a plumber.</p>"), message_type='comment',
             subtype_xmlid='mail.mt_comment', partner_ids=self.person.ids)
         ticket.activity_schedule('mail.mail_activity_data_todo', summary=f"Call {PERSON_NAME}", user_id=self.user_a.id)
         with freeze_time('2020-01-15 10:00:00'):
@@ -160,11 +162,12 @@ class TestRetention(CabinetRetentionCommon):
 
     def test_delete_policy(self):
         ticket = self._closed_ticket(self.person, self.category_delete)
-        ticket.message_post(body="<p>The printer is jammed</p>", message_type='comment')
+        ticket.message_post(body=Markup("<p>The printer is jammed</p>"), message_type='comment')
         number, ticket_id = ticket.number, ticket.id
         self._run_retention()
         self.assertFalse(ticket.exists())
-        self.assertFalse(self.env['mail.message'].search([('model', '=', 'cabinet.ticket'), ('res_id', '=', ticket_id)]))
+        self.assertFalse(self.env['mail.message'].search(
+            [('model', '=', 'cabinet.ticket'), ('res_id', '=', ticket_id)]))
         self.assertRecordValues(self.env['cabinet.retention.log'].search([('ticket_number', '=', number)]), [{
             'action': 'delete', 'reason': 'retention', 'policy_id': self.policy_delete.id,
         }])
@@ -232,7 +235,7 @@ class TestRetention(CabinetRetentionCommon):
         tickets = self.env['cabinet.ticket']
         for index in range(3):
             ticket = self._closed_ticket(self.person, self.category_anonymize, name=f"Request {index}")
-            ticket.message_post(body="<p>Question</p>", author_id=self.person.id, message_type='comment')
+            ticket.message_post(body=Markup("<p>Question</p>"), author_id=self.person.id, message_type='comment')
             tickets |= ticket
         self.env.flush_all()
         self.env.invalidate_all()
@@ -263,7 +266,7 @@ class TestLegalHold(CabinetRetentionCommon):
     def test_dpo_wizard_places_and_lifts_hold(self):
         Wizard = self.env['cabinet.ticket.legal.hold'].with_user(self.user_dpo)
         action = self.ticket.with_user(self.user_dpo).action_open_legal_hold_wizard()
-        wizard = Wizard.with_context(action['context']).create({'reason': "Claim filed by the contractor"})
+        wizard = Wizard.with_context(**action['context']).create({'reason': "Claim filed by the contractor"})
         self.assertEqual(wizard.legal_hold, 'place')
         wizard.action_apply()
         self._flush_tracking()
@@ -281,7 +284,7 @@ class TestLegalHold(CabinetRetentionCommon):
             self.ticket.with_user(self.user_manager).unlink()
 
         action = self.ticket.with_user(self.user_dpo).action_open_legal_hold_wizard()
-        wizard = Wizard.with_context(action['context']).create({'reason': "   "})
+        wizard = Wizard.with_context(**action['context']).create({'reason': "   "})
         self.assertEqual(wizard.legal_hold, 'lift')
         with self.assertRaises(UserError):
             wizard.action_apply()

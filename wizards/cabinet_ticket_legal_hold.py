@@ -2,8 +2,8 @@
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.fields import Command
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
 
 
 class CabinetTicketLegalHold(models.TransientModel):

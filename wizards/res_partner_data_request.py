@@ -30,7 +30,7 @@ class ResPartnerDataRequest(models.TransientModel):
         required=True, help="What the person asked (e.g. the data to correct, the processing objected to) "
                             "and how the identity was checked.")
     ticket_id = fields.Many2one(
-        'cabinet.ticket', string="Ticket",
+        'cabinet.ticket',
         domain="[('commercial_partner_id', '=', commercial_partner_id)]",
         help="Also record the request on this ticket of the person's party, as an internal note.")
     commercial_partner_id = fields.Many2one(related='partner_id.commercial_partner_id')
