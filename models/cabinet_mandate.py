@@ -34,12 +34,12 @@ class CabinetMandate(models.Model):
         'res.company', required=True, index=True, default=lambda self: self.env.company)
     # Parties
     agent_id = fields.Many2one(
-        'res.partner', string="Agent", required=True, index=True, tracking=True, ondelete='restrict',
+        'res.partner', required=True, index=True, tracking=True, ondelete='restrict',
         domain="[('party_type', '=', 'agent'), ('parent_id', '=', False)]",
         help="The agent party acting for the principal. Its contacts may follow the principal's tickets "
              "while the mandate is active.")
     principal_id = fields.Many2one(
-        'res.partner', string="Principal", required=True, index=True, tracking=True, ondelete='restrict',
+        'res.partner', required=True, index=True, tracking=True, ondelete='restrict',
         domain="[('parent_id', '=', False)]",
         help="The party that gave the mandate.")
     # Scope and validity
@@ -47,7 +47,7 @@ class CabinetMandate(models.Model):
         'cabinet.category', 'cabinet_mandate_category_rel', 'mandate_id', 'category_id',
         string="Request Types", help="Request types the agent may act on. Leave empty for every type.")
     date_start = fields.Date(
-        string="Valid From", required=True, tracking=True, default=_default_date_start)
+        string="Valid From", required=True, tracking=True, default=lambda self: self._default_date_start())
     date_end = fields.Date(
         string="Valid Until", tracking=True, index=True,
         help="The mandate expires after this day. Leave empty for a mandate without end date.")

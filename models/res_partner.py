@@ -70,10 +70,12 @@ class ResPartner(models.Model):
         parties = self.commercial_partner_id
         mandates = self.env['cabinet.mandate'].search(
             ['|', ('principal_id', 'in', parties.ids), ('agent_id', 'in', parties.ids)])
+        by_party = {}
+        for mandate in mandates:
+            for party in mandate.principal_id | mandate.agent_id:
+                by_party[party] = by_party.get(party, mandates.browse()) | mandate
         for partner in self:
-            party = partner.commercial_partner_id
-            partner.cabinet_mandate_ids = mandates.filtered(
-                lambda m: party in (m.principal_id | m.agent_id))
+            partner.cabinet_mandate_ids = by_party.get(partner.commercial_partner_id, mandates.browse())
             partner.cabinet_mandate_count = len(partner.cabinet_mandate_ids)
 
     def action_view_cabinet_mandates(self):

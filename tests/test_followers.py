@@ -3,13 +3,14 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.addons.mail.tests.common import MailCommon
 from odoo.exceptions import UserError
 from odoo.fields import Command
 from odoo.tests import HttpCase, tagged, users, warmup
 from odoo.tests.common import JsonRpcException
 from odoo.tools import SQL, mute_logger
 from odoo.tools.misc import limited_field_access_token
+
+from odoo.addons.mail.tests.common import MailCommon
 
 from ..models import cabinet_ticket
 from .common import CabinetFactories

@@ -2,10 +2,12 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo import fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
-from odoo.tests import Form, freeze_time, tagged
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CabinetCommon
@@ -74,7 +76,7 @@ class TestMandate(CabinetMandateCase):
             self._create_mandate(state='draft', principal_id=self.contact_a.id)
         with self.assertRaises(ValidationError):
             self._create_mandate(state='draft', principal_id=self.agent.id)
-        with self.assertRaises(Exception), mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+        with self.assertRaises(psycopg2.errors.CheckViolation), mute_logger('odoo.sql_db'), self.env.cr.savepoint():
             self._create_mandate(state='draft', date_start=self.today, date_end=self.today - timedelta(days=1))
 
     def test_partner_mandates(self):
@@ -249,3 +251,23 @@ class TestTicketMandate(CabinetMandateCase):
         form.agent_partner_id = self.agent_contact
         ticket = form.save()
         self.assertEqual(ticket.mandate_id, mandate)
+
+    @mute_logger('odoo.addons.base.models.ir_rule')
+    def test_agent_portal_access(self):
+        """The agent's portal user reads the tickets filed under its active mandate, nothing else
+        of the principal, and nothing once the mandate has ended."""
+        agent_portal = new_test_user(
+            self.env, login='cab_agent_portal', name="Alba Agent", email='alba@agency.example',
+            groups='base.group_portal')
+        agent_portal.partner_id.parent_id = self.agent
+        mandate = self._create_mandate()
+        filed = self._create_ticket(self.contact_a, agent_partner_id=self.agent_contact.id)
+        other = self._create_ticket(self.contact_a, name="Filed by the party itself")
+        Ticket = self.env['cabinet.ticket'].with_user(agent_portal)
+        self.assertEqual(Ticket.search([('commercial_partner_id', '=', self.party_a.id)]), filed)
+        filed.with_user(agent_portal).check_access('read')
+        with self.assertRaises(AccessError):
+            other.with_user(agent_portal).check_access('read')
+        mandate.action_revoke()
+        with self.assertRaises(AccessError):
+            filed.with_user(agent_portal).check_access('read')
