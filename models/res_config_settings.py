@@ -10,6 +10,14 @@ class ResConfigSettings(models.TransientModel):
         string="Per-Employee Analytics", config_parameter='cabinet_helpdesk.individual_analytics',
         help="Show ticket figures per staff member in reports. Off by default: agree it with your works "
              "council first where the law requires it.")
+    # Reminders and stale-ticket review
+    cabinet_deadline_reminder_days = fields.Integer(
+        string="Deadline Reminder (days before)", config_parameter='cabinet_helpdesk.deadline_reminder_days',
+        default=2, help="The assignee gets a to-do this many days before a ticket's deadline.")
+    cabinet_stale_days = fields.Integer(
+        string="Stale After (days)", config_parameter='cabinet_helpdesk.stale_days', default=14,
+        help="Open tickets without any message, note or change for this many days are listed in the "
+             "weekly digest sent to each team leader.")
     # Client portal
     cabinet_portal_reopen_days = fields.Integer(
         string="Reopening Period (days)", config_parameter='cabinet_helpdesk.portal_reopen_days', default=30,
