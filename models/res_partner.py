@@ -160,6 +160,7 @@ class ResPartner(models.Model):
         Ticket = self.env['cabinet.ticket'].with_context(active_test=False)
         domain = [('commercial_partner_id', '=', party.id)]
         if self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo'):
+            domain.append(('company_id', 'in', self.env.user.company_ids.ids))
             tickets_sudo = Ticket.sudo().search(domain, order='id')
         elif self.env.user.commercial_partner_id == party:
             tickets_sudo = Ticket.with_env(self.env(su=False)).search(domain, order='id').sudo()
@@ -288,6 +289,7 @@ class ResPartner(models.Model):
             raise UserError(self.env._("The anonymous placeholder partner cannot be erased."))
         tickets_sudo = self.env['cabinet.ticket'].sudo().with_context(active_test=False).search([
             ('partner_id', 'child_of', self.ids), ('anonymized', '=', False),
+            ('company_id', 'in', self.env.user.company_ids.ids),
         ])
         today = fields.Date.context_today(self)
         reasons = []

@@ -61,6 +61,18 @@ class CabinetRetentionCommon(CabinetCommon):
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestRetention(CabinetRetentionCommon):
 
+    def test_default_request_types_document_their_processing(self):
+        """Default request types state purpose, data and retention; periods follow the law they cite."""
+        for xmlid in ('client_request', 'deadline', 'it_incident', 'hr_request', 'admin_task'):
+            category = self.env.ref(f'cabinet_helpdesk.cabinet_category_{xmlid}')
+            self.assertTrue(category.purpose and category.data_categories and category.retention_policy_id, xmlid)
+        building = self.env.ref('cabinet_helpdesk.cabinet_retention_policy_building')
+        accounting = self.env.ref('cabinet_helpdesk.cabinet_retention_policy_accounting')
+        it_policy = self.env.ref('cabinet_helpdesk.cabinet_retention_policy_it')
+        self.assertEqual(building.period_months, 120, "Decennial liability: ten years")
+        self.assertTrue(72 <= accounting.period_months <= 120, "Accounting records: six to ten years")
+        self.assertLessEqual(it_policy.period_months, 12, "IT incidents are kept briefly")
+
     def test_retention_date_on_close(self):
         """The retention period starts when the ticket closes, and stops if it reopens."""
         ticket = self._create_ticket(self.person, category_id=self.category_anonymize.id)
@@ -210,6 +222,17 @@ class TestRetention(CabinetRetentionCommon):
         logs = Log.search([('ticket_number', 'in', numbers)])
         self.assertEqual(sorted(logs.mapped('ticket_number')), sorted(numbers),
                          "Every ticket is processed exactly once across the two runs")
+
+    def test_scheduled_action(self):
+        """The scheduled action runs the retention as the scheduler would, committing each batch."""
+        due = self._closed_ticket(self.person, self.category_anonymize)
+        to_delete = self._closed_ticket(self.person, self.category_delete)
+        cron = self.env.ref('cabinet_helpdesk.ir_cron_retention')
+        self.assertEqual(cron.code.strip(), "model._cron_apply_retention()")
+        with self.enter_registry_test_mode():
+            cron.method_direct_trigger()
+        self.assertTrue(due.anonymized)
+        self.assertFalse(to_delete.exists())
 
     @mute_logger('odoo.addons.cabinet_helpdesk.models.cabinet_ticket')
     def test_failing_ticket_is_isolated(self):
