@@ -422,8 +422,9 @@ class CabinetTicket(models.Model):
         """Whether the current change comes from an email or a scheduled action rather than from a
         person: outsiders are then dropped and logged instead of refused with an error. The email
         gateway passes ``message_type='email'`` and sets the context key ``cabinet_mail_automated``
-        (or ``cabinet_mail_gateway``); the scheduler sets ``cron_id``. This only chooses between
-        refusing and dropping: no context key lets an outsider through."""
+        (or ``cabinet_mail_gateway``, also set for stage templates); the scheduler sets
+        ``cron_id``. This only chooses between refusing and dropping: no context key lets an
+        outsider through."""
         context = self.env.context
         return message_type == 'email' or 'cabinet_mail_automated' in context or bool(
             context.get('cabinet_mail_gateway') or context.get('cron_id'))
@@ -535,6 +536,12 @@ class CabinetTicket(models.Model):
                 outgoing_email_to = False
             partner_ids = self._cabinet_enforce_allowed_partners(partners, message_type=message_type).ids
         return super().message_post(partner_ids=partner_ids, outgoing_email_to=outgoing_email_to, **kwargs)
+
+    def _message_track_post_template(self, changes):
+        """Stage templates are sent by the system, not chosen by the person who moved the ticket:
+        their recipients outside the rule are dropped and logged rather than blocking the change."""
+        return super(CabinetTicket, self.with_context(cabinet_mail_gateway=True))._message_track_post_template(
+            changes)
 
     def _message_update_content(self, message, /, *, body, attachment_ids=None, partner_ids=None,
                                 strict=True, **kwargs):

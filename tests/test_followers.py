@@ -367,6 +367,25 @@ class TestOutgoingMail(CabinetFollowersCase):
         for sent in self._mails:
             self.assertNotIn('cc.person@elsewhere.example', str(sent['EmailMessage']))
 
+    @mute_logger(TICKET_LOGGER)
+    def test_stage_template_to_party_only(self):
+        """A stage template with another party in Cc mails the party only and still lets the
+        ticket move on."""
+        template = self.env['mail.template'].create({
+            'name': "In progress", 'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
+            'subject': "Your request {{ object.number }}", 'body_html': "<p>We are on it</p>",
+            'partner_to': '{{ object.partner_id.id }}', 'email_cc': 'bob@party-b.example',
+        })
+        self.stage_progress.mail_template_id = template
+        with self.mock_mail_gateway():
+            self.ticket.with_user(self.user_a).stage_id = self.stage_progress
+            self.flush_tracking()
+        self.assertEqual(self.ticket.stage_id, self.stage_progress)
+        self.assertTrue(self._new_mails)
+        self.assertEqual(self._new_mails.recipient_ids, self.contact_a)
+        self.assertFalse(self._new_mails.filtered('email_cc'))
+        self.assertNotIn('bob@party-b.example', str([sent['email_to'] for sent in self._mails]))
+
     def test_reply_to_without_alias(self):
         ticket = self._create_ticket(self.contact_b, team=self.team_b)
         self.assertFalse(self.team_b.alias_email)
