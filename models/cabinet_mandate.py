@@ -97,12 +97,20 @@ class CabinetMandate(models.Model):
             raise UserError(self.env._("An active mandate cannot be deleted: revoke it first."))
 
     def write(self, vals):
-        released = self.browse()
+        if vals.keys() & {'agent_id', 'principal_id'} and any(m.state != 'draft' for m in self):
+            raise UserError(self.env._(
+                "The parties of a mandate cannot change once it is active: revoke it and register a new one."))
+        ending = self.browse()
+        narrowing = self.browse()
         if vals.get('state') in ('revoked', 'expired', 'draft'):
-            released = self.filtered(lambda m: m.state == 'active')
+            ending = self.filtered(lambda m: m.state == 'active')
+        elif vals.keys() & {'category_ids', 'date_start', 'date_end'}:
+            narrowing = self.filtered(lambda m: m.state == 'active')
         res = super().write(vals)
-        if released:
-            released._cabinet_release_agent()
+        if ending:
+            ending._cabinet_release_agent(ended=True)
+        if narrowing:
+            narrowing._cabinet_release_agent(ended=False)
         return res
 
     # ------------------------------------------------------------
@@ -187,12 +195,18 @@ class CabinetMandate(models.Model):
             and (not self.category_ids or category in self.category_ids)
         )
 
-    def _cabinet_release_agent(self):
+    def _cabinet_release_agent(self, ended=True):
         """Unsubscribe the agent party and its contacts from the principal's tickets where no
-        other mandate still allows them, and leave an internal note on each ticket concerned."""
+        active mandate allows them any more, and leave an internal note on each ticket concerned:
+        those the agent stopped following, and, when the mandate ended, those filed under it.
+
+        :param bool ended: the mandate was revoked, expired or reset (else its scope or dates
+            changed)
+        """
         # sudo: the caller changed the mandate (write access checked by write); the agent may
         # follow tickets the caller cannot read, e.g. those of another team
         Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
+        state_labels = dict(self._fields['state']._description_selection(self.env))
         for mandate in self:
             agent_contacts = self.env['res.partner'].sudo().with_context(active_test=False).search(
                 [('commercial_partner_id', '=', mandate.agent_id.id)])
@@ -201,18 +215,25 @@ class CabinetMandate(models.Model):
             followers_by_ticket = defaultdict(lambda: self.env['res.partner'])
             for follower in followers:
                 followers_by_ticket[follower.res_id] |= follower.partner_id
-            tickets = Ticket.search([
-                ('commercial_partner_id', '=', mandate.principal_id.id),
-                '|', ('id', 'in', list(followers_by_ticket)), ('mandate_id', '=', mandate.id),
-            ])
-            state_label = dict(self._fields['state']._description_selection(self.env))[mandate.state]
+            domain = Domain('id', 'in', list(followers_by_ticket))
+            if ended:
+                domain |= Domain('mandate_id', '=', mandate.id)
+            tickets = Ticket.search(Domain('commercial_partner_id', '=', mandate.principal_id.id) & domain)
             for ticket in tickets:
                 agent_followers = followers_by_ticket[ticket.id]
                 removed = agent_followers - ticket._cabinet_filter_allowed_partners(agent_followers)
                 if removed:
                     ticket.message_unsubscribe(partner_ids=removed.ids)
-                body = Markup("<p>%s</p>") % self.env._(
-                    "The mandate %(mandate)s is now %(state)s: the agent no longer follows this ticket "
-                    "and receives nothing more from it under this mandate.",
-                    mandate=mandate.name, state=state_label)
-                ticket.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_note')
+                if ended and (removed or ticket.mandate_id == mandate):
+                    text = self.env._(
+                        "The mandate %(mandate)s is now %(state)s.", mandate=mandate.name,
+                        state=state_labels[mandate.state])
+                elif removed:
+                    text = self.env._("The mandate %(mandate)s no longer covers this ticket.", mandate=mandate.name)
+                else:
+                    continue
+                if removed:
+                    text = "%s %s" % (text, self.env._(
+                        "The agent no longer follows this ticket and receives nothing more from it."))
+                ticket.message_post(
+                    body=Markup("<p>%s</p>") % text, message_type='comment', subtype_xmlid='mail.mt_note')

@@ -106,6 +106,19 @@ class TestMandate(CabinetMandateCase):
         self.assertFalse(self._notes(ticket_other))
         self.assertTrue(self._notes(ticket_1).is_internal or self._notes(ticket_1).subtype_id.internal)
 
+    def test_narrowed_scope_releases_agent(self):
+        mandate = self._create_mandate()
+        ticket_client = self._create_ticket(self.contact_a, category_id=self.category_client.id)
+        ticket_permit = self._create_ticket(self.contact_a, category_id=self.category_other.id)
+        (ticket_client | ticket_permit).message_subscribe(partner_ids=self.agent_contact.ids)
+        mandate.category_ids = self.category_other
+        self.assertNotIn(self.agent_contact, ticket_client.message_partner_ids)
+        self.assertIn(self.agent_contact, ticket_permit.message_partner_ids)
+        self.assertEqual(len(self._notes(ticket_client)), 1)
+        self.assertFalse(self._notes(ticket_permit))
+        with self.assertRaises(UserError):
+            mandate.principal_id = self.party_b
+
     def test_revoke_keeps_agent_covered_by_another_mandate(self):
         mandate = self._create_mandate(category_ids=[Command.set(self.category_client.ids)])
         self._create_mandate()  # a second mandate, for every request type
@@ -114,6 +127,8 @@ class TestMandate(CabinetMandateCase):
         mandate.action_revoke()
         self.assertIn(self.agent_contact, ticket.message_partner_ids,
                       "An agent still covered by another active mandate keeps following")
+        self.assertFalse(ticket.message_ids.filtered(lambda m: 'is now Revoked' in (m.body or '')),
+                         "Nothing to say on a ticket the agent keeps following under another mandate")
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
