@@ -37,6 +37,8 @@ SLA_STATUSES = [
 ]
 # A pending service level deadline is at risk when less than this share of its window is left.
 SLA_AT_RISK_SHARE = 0.2
+# The stale-ticket digest lists at most this many tickets (the longest idle) and counts the rest.
+STALE_DIGEST_MAX_LINES = 100
 
 
 class CabinetTicket(models.Model):
@@ -415,8 +417,8 @@ class CabinetTicket(models.Model):
         self.ensure_one()
         ticket_sudo = self.sudo()
         Mandate = self.env['cabinet.mandate'].sudo()
-        return Mandate.search(
-            Mandate._cabinet_covering_domain(ticket_sudo.commercial_partner_id, ticket_sudo.category_id)).agent_id
+        return Mandate.search(Mandate._cabinet_covering_domain(
+            ticket_sudo.commercial_partner_id, ticket_sudo.category_id, company=ticket_sudo.company_id)).agent_id
 
     def _cabinet_mail_driven(self, message_type=None):
         """Whether the current change comes from an email or a scheduled action rather than from a
@@ -493,7 +495,8 @@ class CabinetTicket(models.Model):
             agent = ticket.agent_partner_id.commercial_partner_id
             if not ticket.mandate_id:
                 mandates = Mandate.search(
-                    Mandate._cabinet_covering_domain(ticket.commercial_partner_id, ticket.category_id)
+                    Mandate._cabinet_covering_domain(
+                        ticket.commercial_partner_id, ticket.category_id, company=ticket.company_id)
                     & Domain('agent_id', '=', agent.id), limit=2)
                 if len(mandates) != 1:
                     raise ValidationError(self.env._(
@@ -1109,7 +1112,10 @@ class CabinetTicket(models.Model):
             for team in teams:
                 lines = self._cabinet_stale_digest_lines(team, days)
                 if lines and template and team.leader_id.active and team.leader_id.partner_id.email:
-                    template.with_context(stale_lines=lines, stale_days=days).send_mail(team.id)
+                    template.with_context(
+                        stale_lines=lines[:STALE_DIGEST_MAX_LINES], stale_days=days,
+                        stale_more=max(len(lines) - STALE_DIGEST_MAX_LINES, 0),
+                    ).send_mail(team.id)
             teams.last_stale_digest_date = today
             if not self.env['ir.cron']._commit_progress(len(teams), remaining=Team.search_count(domain)):
                 break
@@ -1249,39 +1255,57 @@ class CabinetTicket(models.Model):
     def _cabinet_send_date_reminder(self):
         """Give the reminder of the reminder date and mark it as given."""
         today = fields.Date.context_today(self)
-        for ticket in self:
-            ticket._cabinet_schedule_todo(
-                self.env._("Reminder: %(ticket)s", ticket=ticket.display_name), today,
-                self.env._("You asked to be reminded of this ticket today."))
+        self._cabinet_create_todos({
+            ticket: (self.env._("Reminder: %(ticket)s", ticket=ticket.display_name), today,
+                     self.env._("You asked to be reminded of this ticket today."))
+            for ticket in self
+        })
         self.reminder_sent_date = today
 
     def _cabinet_send_deadline_reminder(self):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
         today = fields.Date.context_today(self)
-        for ticket in self:
-            ticket._cabinet_schedule_todo(
-                self.env._("Deadline on %(date)s: %(ticket)s",
-                           date=format_date(self.env, ticket.date_deadline), ticket=ticket.display_name),
-                max(ticket.date_deadline, today),
-                self.env._("The deadline of this ticket is near: answer the party or move the deadline."))
+        self._cabinet_create_todos({
+            ticket: (self.env._("Deadline on %(date)s: %(ticket)s",
+                                date=format_date(self.env, ticket.date_deadline), ticket=ticket.display_name),
+                     max(ticket.date_deadline, today),
+                     self.env._("The deadline of this ticket is near: answer the party or move the deadline."))
+            for ticket in self
+        })
         self.deadline_reminder_date = today
 
-    def _cabinet_schedule_todo(self, summary, date_deadline, note):
-        """A to-do for the ticket's assignee, else its team leader; a note on the ticket when it
-        has neither. A failure is logged and does not stop the other tickets."""
-        self.ensure_one()
-        user = (self.user_id if self.user_id.active else self.env['res.users']) or self.team_id.leader_id
+    @api.model
+    def _cabinet_create_todos(self, todos):
+        """Create a to-do on each ticket for its assignee, else its team leader, in one go; a ticket
+        with neither gets a note instead. The to-dos show in the users' activities (no email each).
+        A failing ticket is logged and does not stop the others.
+
+        :param todos: dict ``{ticket: (summary, date_deadline, note)}``
+        """
+        todo_type = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
+        model_id = self.env['ir.model']._get_id(self._name)
+        vals_list = []
+        for ticket, (summary, date_deadline, note) in todos.items():
+            user = (ticket.user_id if ticket.user_id.active else self.env['res.users']) or ticket.team_id.leader_id
+            if user.active and todo_type:
+                vals_list.append({
+                    'res_model_id': model_id, 'res_id': ticket.id, 'activity_type_id': todo_type.id,
+                    'summary': summary, 'note': note, 'date_deadline': date_deadline, 'user_id': user.id,
+                })
+            else:
+                ticket._message_log(body=self.env._(
+                    "%(summary)s (nobody to remind: assign the ticket)", summary=summary))
+        Activity = self.env['mail.activity'].with_context(mail_activity_quick_update=True)
         try:
             with self.env.cr.savepoint():
-                if user.active:
-                    self.activity_schedule(
-                        'mail.mail_activity_data_todo', date_deadline=date_deadline, user_id=user.id,
-                        summary=summary, note=note)
-                else:
-                    self._message_log(body=self.env._("%(summary)s (nobody to remind: assign the ticket)",
-                                                      summary=summary))
+                Activity.create(vals_list)
         except (UserError, ValidationError):
-            _logger.exception("Reminder of ticket %s could not be scheduled", self.id)
+            for vals in vals_list:
+                try:
+                    with self.env.cr.savepoint():
+                        Activity.create(vals)
+                except (UserError, ValidationError):
+                    _logger.exception("Reminder of ticket %s could not be scheduled", vals['res_id'])
 
     @api.model
     def _cabinet_stale_digest_lines(self, team, days):
@@ -1488,12 +1512,14 @@ class CabinetTicket(models.Model):
 
     @api.model
     def _cron_apply_retention(self, batch_size=100):
-        """Anonymize or delete the closed tickets whose retention period is over, in batches.
+        """Anonymize or delete the closed tickets whose retention period is over, in batches
+        (and delete the personal data exports older than a week).
 
         Each batch is committed with its audit rows; a rerun starts where the last one stopped,
         as processed tickets leave the due domain. A ticket that fails is logged, left as it is
         for the next run and skipped for the rest of this one.
         """
+        self.env['res.partner']._cabinet_gc_exports()
         Ticket = self.sudo().with_context(active_test=False)
         failed_ids = []
         while True:

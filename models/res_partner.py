@@ -19,6 +19,9 @@ PARTY_TYPES = [
     ('other', "Other"),
 ]
 
+EXPORT_PREFIX = 'personal_data_'
+EXPORT_KEEP_DAYS = 7
+
 
 def _safe_file_name(name):
     """A file name for a ZIP member: no path separator, no control character."""
@@ -149,9 +152,10 @@ class ResPartner(models.Model):
 
         The data protection officer exports any party; anyone else only their own party, and only
         the tickets they may read (another contact's confidential request stays out). The previous
-        export of the party is replaced.
+        export of the party by the same user is replaced.
 
-        :return: the ``ir.attachment`` of the ZIP, linked to the party
+        :return: the ``ir.attachment`` of the ZIP (``sudo``), readable only by its creator and
+            administrators; the retention scheduled action deletes it after a week
         :raise AccessError: when the current user is neither the data protection officer nor a
             contact of the party
         """
@@ -198,23 +202,33 @@ class ResPartner(models.Model):
             }
             archive.writestr('data.json', json.dumps(data, indent=2, ensure_ascii=False))
 
+        # Not linked to the partner: an attachment of a record is readable by whoever reads the
+        # record, this one only by the person who asked for it (and administrators).
         Attachment = self.env['ir.attachment'].sudo()
-        name_prefix = 'personal_data_'
-        Attachment.search([
-            ('res_model', '=', 'res.partner'), ('res_id', '=', party.id),
-            ('name', '=like', f'{name_prefix}%.zip'),
+        Attachment.search(self._cabinet_export_domain() + [
+            ('name', '=like', f'{EXPORT_PREFIX}{party.id}\\_%'), ('create_uid', '=', self.env.uid),
         ]).unlink()
         attachment = Attachment.create({
-            'name': f'{name_prefix}{party.id}_{export_date.strftime("%Y%m%d")}.zip',
+            'name': f'{EXPORT_PREFIX}{party.id}_{export_date.strftime("%Y%m%d")}.zip',
             'raw': buffer.getvalue(),
             'mimetype': 'application/zip',
             'res_model': 'res.partner',
-            'res_id': party.id,
+            'res_id': False,
         })
         party_sudo.message_post(
             body=self.env._("Personal data exported (%(count)s tickets).", count=len(tickets_sudo)),
             message_type='comment', subtype_xmlid='mail.mt_note')
         return attachment
+
+    @api.model
+    def _cabinet_export_domain(self):
+        return [('res_model', '=', 'res.partner'), ('res_id', '=', False), ('name', '=like', f'{EXPORT_PREFIX}%')]
+
+    @api.model
+    def _cabinet_gc_exports(self, days=EXPORT_KEEP_DAYS):
+        """Delete the personal data exports older than ``days``: they are copies made for download."""
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+        self.env['ir.attachment'].sudo().search(self._cabinet_export_domain() + [('create_date', '<', limit)]).unlink()
 
     @api.model
     def _cabinet_export_partner_values(self, partner):

@@ -2,9 +2,11 @@
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 from markupsafe import Markup
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -54,7 +56,6 @@ class TestGdprRights(CabinetCommon):
 
     def test_export_contains_only_own_party(self):
         attachment = self.contact_a.with_user(self.user_dpo)._cabinet_export_data()
-        self.assertRecordValues(attachment, [{'res_model': 'res.partner', 'res_id': self.party_a.id}])
         members = self._read_zip(attachment)
         data = json.loads(members['data.json'])
         self.assertEqual(data['party']['name'], "Party A Ltd")
@@ -79,6 +80,23 @@ class TestGdprRights(CabinetCommon):
         self.assertFalse(first.exists(), "Only the latest export of a party is kept")
         self.assertTrue(second.exists())
         self.assertTrue(self.party_a.message_ids.filtered(lambda m: "Personal data exported" in (m.body or '')))
+
+    @mute_logger('odoo.addons.base.models.ir_attachment')
+    def test_export_readable_only_by_its_requester(self):
+        """The ZIP is not attached to the partner: colleagues who read the partner cannot open it."""
+        attachment = self.party_a.with_user(self.user_dpo)._cabinet_export_data()
+        attachment.sudo(False).with_user(self.user_dpo).check_access('read')
+        for user in (self.user_a, self.user_manager, self.portal_a):
+            with self.assertRaises(AccessError, msg=f"{user.login} may not open the DPO's export"):
+                attachment.with_user(user).sudo(False).check_access('read')
+
+    def test_old_exports_are_deleted(self):
+        attachment = self.party_a.with_user(self.user_dpo)._cabinet_export_data()
+        self.env['cabinet.ticket']._cron_apply_retention()
+        self.assertTrue(attachment.exists(), "A fresh export waits to be downloaded")
+        with freeze_time(fields.Datetime.now() + timedelta(days=8)):
+            self.env['cabinet.ticket']._cron_apply_retention()
+        self.assertFalse(attachment.exists(), "Exports are deleted after a week")
 
     def test_export_by_the_party_itself(self):
         """A portal user downloads their own party's data; never another party's."""
