@@ -8,10 +8,10 @@ from markupsafe import Markup
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import CabinetCommon
+from .common import CabinetCommon, CabinetFactories
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
@@ -202,3 +202,33 @@ class TestGdprRights(CabinetCommon):
         self.assertNotIn(('cabinet.ticket', self.ticket_b.id), found)
         self.assertFalse([line for line in wizard.line_ids
                           if line.res_model == 'mail.message' and line.res_id in self.ticket_b.message_ids.ids])
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestGdprExportDownload(CabinetFactories, HttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_cabinet_data()
+        cls.user_dpo = new_test_user(
+            cls.env, login='cab_dpo', name="Dora Protection", email='dora@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_dpo')
+        cls.ticket_a = cls._create_ticket(cls.contact_a, name="Cracks in the north wall")
+
+    def test_dpo_button_downloads_the_export(self):
+        action = self.contact_a.with_user(self.user_dpo).action_cabinet_export_data()
+        self.assertEqual(action['type'], 'ir.actions.act_url')
+        self.authenticate('cab_dpo', 'cab_dpox')
+        response = self.url_open(action['url'])
+        self.assertEqual(response.status_code, 200)
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            data = json.loads(archive.read('data.json'))
+        self.assertEqual([t['subject'] for t in data['tickets']], ["Cracks in the north wall"])
+
+        # a colleague who reads the partner cannot fetch the same file by its id
+        self.authenticate('cab_user', 'cab_user')
+        with mute_logger('odoo.http', 'odoo.addons.base.models.ir_attachment'):
+            response = self.url_open(action['url'], allow_redirects=False)
+        self.assertIn(response.status_code, (403, 404))
+        self.assertNotIn(b"Cracks in the north wall", response.content)
