@@ -1214,11 +1214,13 @@ class CabinetTicket(models.Model):
         return status, next_check, breaches
 
     def _cabinet_sla_escalate(self):
-        """Escalate each breached service level deadline of open tickets once: a to-do for the
-        policy's escalation contact, else the team leader, else the assignee (the first of them who
-        may read the ticket), and ``escalation_level`` raised to the number of breached deadlines."""
+        """Escalate each breached service level deadline of open tickets once: a to-do (with its
+        email) for the policy's escalation contact, else the team leader, else the assignee (the
+        first of them who may read the ticket), and ``escalation_level`` raised to the number of
+        breached deadlines."""
         now = fields.Datetime.now()
         today = fields.Date.context_today(self)
+        todos = {}
         for ticket in self:
             _status, _next, breaches = ticket._cabinet_sla_evaluate(now)
             if ticket.is_closed or breaches <= ticket.escalation_level:
@@ -1235,29 +1237,22 @@ class CabinetTicket(models.Model):
             if ticket.sla_resolve_deadline and now >= ticket.sla_resolve_deadline:
                 missed.append(self.env._("not resolved since %(deadline)s",
                                          deadline=format_datetime(self.env, ticket.sla_resolve_deadline)))
-            note = self.env._("Service level %(policy)s breached: %(missed)s.",
-                              policy=ticket.sla_policy_id.name, missed=", ".join(missed))
             candidates = ticket.sla_policy_id.escalate_to_id | ticket.team_id.leader_id | ticket.user_id
             recipient = next(
                 (user for user in candidates if user.active and ticket.with_user(user).has_access('read')),
                 self.env['res.users'])
-            try:
-                with self.env.cr.savepoint():
-                    if recipient:
-                        ticket.activity_schedule(
-                            'mail.mail_activity_data_todo', date_deadline=today, user_id=recipient.id,
-                            summary=self.env._("Escalation: service level breached"), note=note)
-                    else:
-                        ticket._message_log(body=note)
-            except (UserError, ValidationError):
-                _logger.exception("Escalation of ticket %s could not be scheduled", ticket.id)
+            todos[ticket] = (
+                recipient, self.env._("Escalation: service level breached"), today,
+                self.env._("Service level %(policy)s breached: %(missed)s.",
+                           policy=ticket.sla_policy_id.name, missed=", ".join(missed)))
+        self._cabinet_create_todos(todos, notify=True)
 
     def _cabinet_send_date_reminder(self):
         """Give the reminder of the reminder date and mark it as given."""
         today = fields.Date.context_today(self)
         self._cabinet_create_todos({
-            ticket: (self.env._("Reminder: %(ticket)s", ticket=ticket.display_name), today,
-                     self.env._("You asked to be reminded of this ticket today."))
+            ticket: (ticket._cabinet_reminder_user(), self.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
+                     today, self.env._("You asked to be reminded of this ticket today."))
             for ticket in self
         })
         self.reminder_sent_date = today
@@ -1266,7 +1261,8 @@ class CabinetTicket(models.Model):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
         today = fields.Date.context_today(self)
         self._cabinet_create_todos({
-            ticket: (self.env._("Deadline on %(date)s: %(ticket)s",
+            ticket: (ticket._cabinet_reminder_user(),
+                     self.env._("Deadline on %(date)s: %(ticket)s",
                                 date=format_date(self.env, ticket.date_deadline), ticket=ticket.display_name),
                      max(ticket.date_deadline, today),
                      self.env._("The deadline of this ticket is near: answer the party or move the deadline."))
@@ -1274,28 +1270,35 @@ class CabinetTicket(models.Model):
         })
         self.deadline_reminder_date = today
 
-    @api.model
-    def _cabinet_create_todos(self, todos):
-        """Create a to-do on each ticket for its assignee, else its team leader, in one go; a ticket
-        with neither gets a note instead. The to-dos show in the users' activities (no email each).
-        A failing ticket is logged and does not stop the others.
+    def _cabinet_reminder_user(self):
+        """Who is reminded of this ticket: its assignee, else its team leader (active users only)."""
+        self.ensure_one()
+        user = (self.user_id if self.user_id.active else self.env['res.users']) or self.team_id.leader_id
+        return user if user.active else self.env['res.users']
 
-        :param todos: dict ``{ticket: (summary, date_deadline, note)}``
+    @api.model
+    def _cabinet_create_todos(self, todos, notify=False):
+        """Create the to-dos of several tickets in one go; a ticket without anyone to warn gets a
+        note instead. A failing ticket is logged and does not stop the others.
+
+        :param todos: dict ``{ticket: (user, summary, date_deadline, note)}``
+        :param notify: also email each user about their new to-do (otherwise it shows in their
+            activities only)
         """
         todo_type = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
         model_id = self.env['ir.model']._get_id(self._name)
         vals_list = []
-        for ticket, (summary, date_deadline, note) in todos.items():
-            user = (ticket.user_id if ticket.user_id.active else self.env['res.users']) or ticket.team_id.leader_id
-            if user.active and todo_type:
+        for ticket, (user, summary, date_deadline, note) in todos.items():
+            if user and todo_type:
                 vals_list.append({
                     'res_model_id': model_id, 'res_id': ticket.id, 'activity_type_id': todo_type.id,
                     'summary': summary, 'note': note, 'date_deadline': date_deadline, 'user_id': user.id,
                 })
             else:
                 ticket._message_log(body=self.env._(
-                    "%(summary)s (nobody to remind: assign the ticket)", summary=summary))
-        Activity = self.env['mail.activity'].with_context(mail_activity_quick_update=True)
+                    "%(summary)s: %(note)s (nobody to warn: assign the ticket or give its team a leader)",
+                    summary=summary, note=note))
+        Activity = self.env['mail.activity'].with_context(mail_activity_quick_update=not notify)
         try:
             with self.env.cr.savepoint():
                 Activity.create(vals_list)
@@ -1305,7 +1308,7 @@ class CabinetTicket(models.Model):
                     with self.env.cr.savepoint():
                         Activity.create(vals)
                 except (UserError, ValidationError):
-                    _logger.exception("Reminder of ticket %s could not be scheduled", vals['res_id'])
+                    _logger.exception("To-do on ticket %s could not be created", vals['res_id'])
 
     @api.model
     def _cabinet_stale_digest_lines(self, team, days):

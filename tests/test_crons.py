@@ -87,6 +87,14 @@ class TestReminders(CabinetCronCommon):
         self._run_cron('_cron_send_reminders')
         self.assertEqual(len(self._todos(soon)), 2, "a moved deadline is announced again")
 
+    def test_scheduled_action(self):
+        """The scheduled action itself runs the reminders, committing its progress as a cron does."""
+        ticket = self._create_ticket(
+            self.contact_a, user_id=self.user_a2.id, reminder_date=date.today() - timedelta(days=1))
+        with self.enter_registry_test_mode():
+            self.env.ref('cabinet_helpdesk.ir_cron_deadline_reminders').method_direct_trigger()
+        self.assertEqual(len(self._todos(ticket, self.user_a2)), 1)
+
     @freeze_time('2026-03-10 09:00:00')
     def test_bad_setting_falls_back(self):
         self.env['ir.config_parameter'].set_param('cabinet_helpdesk.deadline_reminder_days', 'two')
@@ -169,6 +177,16 @@ class TestStaleDigest(CabinetCronCommon):
         body = self._digests(self.user_a).body_html
         self.assertIn(self.answered.number, body)
         self.assertNotIn(self.fresh.number, body)
+
+    def test_digest_lists_the_longest_idle_first_and_counts_the_rest(self):
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.stale_days', '2')
+        with self._at(self.now), self.mock_mail_gateway(), \
+                patch('odoo.addons.cabinet_helpdesk.models.cabinet_ticket.STALE_DIGEST_MAX_LINES', 1):
+            self._run_cron('_cron_stale_digest')
+        body = self._digests(self.user_a).body_html
+        self.assertIn(self.stale.number, body, "30 days without news comes first")
+        self.assertNotIn(self.answered.number, body)
+        self.assertIn("and 1 more", " ".join(body.split()))
 
     def test_digest_once_and_resumable(self):
         """An interrupted run goes on where it stopped, and nobody gets the digest twice."""

@@ -279,7 +279,7 @@ class TestSlaPerformance(CabinetSlaCommon):
         # 11:00 Brussels: urgent ones breached (1 hour), general ones not yet at risk
         with self._at(datetime(2026, 1, 12, 10, 0)):
             self.env.invalidate_all()
-            with self.assertQueryCount(__system__=300):  # measured value, change only on purpose
+            with self.assertQueryCount(__system__=174):  # measured value, change only on purpose
                 self._run_cron('_cron_update_sla')
 
     @users('cab_user')
@@ -292,5 +292,5 @@ class TestSlaPerformance(CabinetSlaCommon):
             ])
         tickets = self.env['cabinet.ticket'].search([('team_id', '=', self.team_a.id)])
         self.env.invalidate_all()
-        with self.assertQueryCount(cab_user=4):  # measured value, change only on purpose
+        with self.assertQueryCount(cab_user=2):  # measured value, change only on purpose
             tickets.read(['number', 'name', 'sla_status', 'sla_response_deadline', 'sla_policy_id'])
