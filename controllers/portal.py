@@ -50,7 +50,7 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_ticket_search_inputs(self):
         return {
-            'all': {'input': 'all', 'label': request.env._("Search in number and subject")},
+            'all': {'input': 'all', 'label': request.env._("Number or subject")},
             'number': {'input': 'number', 'label': request.env._("Search in number")},
             'name': {'input': 'name', 'label': request.env._("Search in subject")},
         }
