@@ -256,6 +256,8 @@ class CabinetTicket(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            if vals.get('legal_hold'):
+                self._cabinet_check_legal_hold_write(vals)
             if not vals.get('partner_id'):
                 raise ValidationError(self.env._(
                     "A ticket needs exactly one requester: choose the contact who asked."))
@@ -396,7 +398,7 @@ class CabinetTicket(models.Model):
         :return: the allowed subset, in the environment of ``partners``
         """
         self.ensure_one()
-        if not partners:
+        if not partners or (partners == self.env.user.partner_id and self.env.user._is_internal()):
             return partners
         # sudo: only the partners' party and share flag and the party's mandates are read, to
         # decide; nothing but a subset of the given partners is returned

@@ -284,7 +284,17 @@ class TestLegalHold(CabinetRetentionCommon):
             with self.assertRaises(AccessError):
                 self.env['cabinet.ticket.legal.hold'].with_user(user).create({
                     'ticket_ids': self.ticket.ids, 'reason': "Dispute"})
+            with self.assertRaises(AccessError):
+                self.env['cabinet.ticket'].with_user(user).create({
+                    'name': "Held from the start", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
+                    'legal_hold': True})
         self.assertFalse(self.ticket.legal_hold)
+        # the data protection officer may, and the hold then protects the ticket from deletion
+        held = self.env['cabinet.ticket'].with_user(self.user_dpo).create({
+            'name': "Held from the start", 'partner_id': self.contact_a.id, 'legal_hold': True})
+        self.assertTrue(held.legal_hold)
+        with self.assertRaises(UserError):
+            held.with_user(self.user_manager).unlink()
 
     def test_dpo_wizard_places_and_lifts_hold(self):
         Wizard = self.env['cabinet.ticket.legal.hold'].with_user(self.user_dpo)
