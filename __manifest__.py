@@ -50,6 +50,9 @@
         'data/cabinet_helpdesk_demo.xml',
     ],
     'assets': {
+        'web.assets_frontend': [
+            'cabinet_helpdesk/static/src/interactions/**/*',
+        ],
         'web.assets_tests': [
             'cabinet_helpdesk/static/tests/tours/**/*',
         ],

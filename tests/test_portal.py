@@ -507,6 +507,7 @@ class TestPortalTour(CabinetFactories, HttpCase):
         cls._setup_cabinet_data()
 
     def test_portal_tour(self):
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.max_attachment_size_mb', '1')
         self.start_tour('/my/tickets', 'cabinet_portal_tour', login='cab_portal')
         ticket = self.env['cabinet.ticket'].search([('name', '=', "Cracks in the kitchen wall")])
         self.assertEqual(len(ticket), 1)

@@ -29,6 +29,20 @@ registry.category("web_tour.tours").add("cabinet_portal_tour", {
             run: "edit A crack appeared above the kitchen window last week.",
         },
         {
+            content: "A file over the size limit is refused at once",
+            trigger: "input[name=attachments]",
+            run() {
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([new Uint8Array(1024 * 1024 + 1)], "huge_scan.pdf", { type: "application/pdf" }));
+                this.anchor.files = transfer.files;
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            content: "The form says the file is too large",
+            trigger: ".o_cabinet_attachment_error:contains(huge_scan.pdf)",
+        },
+        {
             content: "Attach a photo report",
             trigger: "input[name=attachments]",
             run() {
@@ -37,6 +51,10 @@ registry.category("web_tour.tours").add("cabinet_portal_tour", {
                 this.anchor.files = transfer.files;
                 this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
             },
+        },
+        {
+            content: "The smaller file is accepted",
+            trigger: "input[name=attachments]:not(.is-invalid)",
         },
         {
             content: "Acknowledge the privacy notice",
