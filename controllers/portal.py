@@ -314,7 +314,7 @@ class CabinetCustomerPortal(CustomerPortal):
 
 
     @http.route('/my/tickets/privacy', type='http', auth='public', methods=['GET'],
-                website=True, sitemap=False)
+                website=True, sitemap=False, readonly=True)
     def portal_cabinet_privacy(self, **kw):
         return request.render('cabinet_helpdesk.portal_privacy_notice', self._cabinet_privacy_values())
 

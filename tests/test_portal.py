@@ -440,6 +440,21 @@ class TestPortalPrivacy(CabinetPortalCase):
             self.assertIn("autorité de contrôle", value['fr_FR'])
             self.assertIn("Aufsichtsbehörde", value['de_DE'])
 
+    def test_settings(self):
+        ICP = self.env['ir.config_parameter']
+        settings = self.env['res.config.settings'].create({})
+        self.assertEqual(settings.cabinet_portal_reopen_days, 30)
+        self.assertEqual(settings.cabinet_max_attachment_size_mb, 20)
+        self.assertIn("supervisory authority", settings.cabinet_privacy_notice)
+        self.env['res.config.settings'].create({
+            'cabinet_portal_reopen_days': 45, 'cabinet_max_attachment_size_mb': 5,
+            'cabinet_privacy_notice': "<p>Notice of the firm</p>",
+        }).execute()
+        self.assertEqual(ICP.get_param('cabinet_helpdesk.portal_reopen_days'), '45')
+        self.assertEqual(ICP.get_param('cabinet_helpdesk.max_attachment_size_mb'), '5')
+        self.assertEqual(self.env['cabinet.ticket']._cabinet_portal_reopen_days(), 45)
+        self.assertEqual(self.env.company.cabinet_privacy_notice, "<p>Notice of the firm</p>")
+
     def test_firm_notice_kept_on_update(self):
         company = self.env['res.company'].create({
             'name': "Third Firm", 'cabinet_privacy_notice': "<p>Our own notice</p>"})
