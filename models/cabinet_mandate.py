@@ -170,20 +170,23 @@ class CabinetMandate(models.Model):
         return Domain('state', '=', 'active') & Domain('date_end', '<', fields.Date.context_today(self))
 
     @api.model
-    def _cabinet_covering_domain(self, principal, category, date=None):
+    def _cabinet_covering_domain(self, principal, category, date=None, company=None):
         """Domain of the mandates that let an agent act for ``principal`` on a ticket of
         ``category`` on ``date`` (today by default): active, dated around that day, with a scope
-        that is empty or holds the category."""
+        that is empty or holds the category, and registered in ``company`` when given."""
         date = date or fields.Date.context_today(self)
         scope = Domain('category_ids', '=', False)
         if category:
             scope |= Domain('category_ids', 'in', category.ids)
-        return (
+        domain = (
             Domain('state', '=', 'active') & Domain('principal_id', '=', principal.id)
             & Domain('date_start', '<=', date)
             & (Domain('date_end', '=', False) | Domain('date_end', '>=', date))
             & scope
         )
+        if company:
+            domain &= Domain('company_id', '=', company.id)
+        return domain
 
     def _cabinet_covers(self, principal, category, date=None):
         """Whether this mandate lets its agent act for ``principal`` on ``category`` today."""

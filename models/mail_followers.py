@@ -2,7 +2,7 @@
 import logging
 
 from odoo import api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import MissingError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -40,10 +40,15 @@ class MailFollowers(models.Model):
     @api.model
     def _cabinet_filter_ticket_followers(self, vals_list, ticket_ids):
         # sudo: followers are technical records; the rule reads the tickets' party and mandates
-        tickets = self.env['cabinet.ticket'].sudo().browse(ticket_ids).exists()
+        tickets = self.env['cabinet.ticket'].sudo().browse(ticket_ids)
         partners = self.env['res.partner'].browse(
             {vals['partner_id'] for vals in vals_list if vals.get('res_model') == 'cabinet.ticket'})
-        allowed = {ticket.id: ticket._cabinet_filter_allowed_partners(partners).ids for ticket in tickets}
+        allowed = {}
+        for ticket in tickets:
+            try:
+                allowed[ticket.id] = ticket._cabinet_filter_allowed_partners(partners).ids
+            except MissingError:
+                continue  # no such ticket: nobody may follow it
         kept = []
         for vals in vals_list:
             if vals.get('res_model') == 'cabinet.ticket' and vals.get('partner_id') and (

@@ -285,6 +285,11 @@ class TestFollowerRuleMandate(CabinetFollowersCase):
         mandate.write({'date_end': False, 'date_start': fields.Date.today() + timedelta(days=1)})
         self.assertFalse(self._agent_allowed(), "A mandate not started yet allows nothing")
 
+    def test_mandate_of_another_company(self):
+        other_company = self.env['res.company'].create({'name': "Other Firm"})
+        self._create_mandate(company_id=other_company.id)
+        self.assertFalse(self._agent_allowed(), "A mandate registered in another company opens nothing here")
+
     def test_mandate_of_another_party(self):
         self._create_mandate(principal_id=self.party_b.id)
         self.assertFalse(self._agent_allowed(), "A mandate of party B opens nothing of party A")
@@ -316,7 +321,7 @@ class TestFollowerRulePerformance(CabinetFollowersCase):
     @warmup
     def test_message_post_query_count(self):
         ticket = self.ticket.with_env(self.env)
-        with self.mock_mail_gateway(), self.assertQueryCount(cab_user=52):  # measured
+        with self.mock_mail_gateway(), self.assertQueryCount(cab_user=51):  # measured
             ticket.message_post(body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment',
                                 partner_ids=self.contact_a2.ids)
 
