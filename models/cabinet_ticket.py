@@ -52,7 +52,10 @@ class CabinetTicket(models.Model):
     - helpdesk managers read, write and delete every ticket of their companies;
     - tickets of a confidential request type (HR above all) are visible only to their
       requester and to the handling team of that type, managers included in that limit;
-    - portal users read the tickets of their own party only;
+    - portal users read the tickets of their own party only, and an agent's portal users the
+      tickets filed under an active mandate of their agent party;
+    - followers and recipients outside staff are limited to the party's contacts and the agent
+      of an active mandate covering the ticket (see FOLLOWERS AND RECIPIENTS);
     - everyone is limited to the companies they work in.
     """
 
