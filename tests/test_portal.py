@@ -164,6 +164,23 @@ class TestPortalIsolation(CabinetPortalCase):
         self.assertIn('error', response.json())
         self.assertFalse(self.env['mail.message'].search([('body', 'ilike', 'Intrusion from A')]))
 
+    @mute_logger('odoo.http')
+    def test_chatter_token_of_other_ticket_refused(self):
+        """Without a session, the token of A's ticket neither reads nor posts on B's ticket."""
+        token_a = self.ticket_a._portal_ensure_token()
+        response = self.url_open('/mail/chatter_fetch', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_b.id, 'token': token_a}})
+        self.assertNotIn("Private answer", response.text)
+        response = self.url_open('/mail/message/post', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_b.id, 'token': token_a,
+            'post_data': {'body': "Intrusion by token", 'message_type': 'comment'}}})
+        self.assertIn('error', response.json())
+        self.assertFalse(self.env['mail.message'].search([('body', 'ilike', 'Intrusion by token')]))
+        # the same token does work on its own ticket
+        response = self.url_open('/mail/chatter_fetch', json={'params': {
+            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket_a.id, 'token': token_a}})
+        self.assertNotIn('error', response.json())
+
     def test_answer_without_adding_recipients(self):
         """The party answers from the portal; recipients it names are not added (no Cc)."""
         self.ticket_a.message_subscribe(partner_ids=self.contact_a.ids)
