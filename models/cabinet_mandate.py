@@ -36,12 +36,12 @@ class CabinetMandate(models.Model):
     agent_id = fields.Many2one(
         'res.partner', required=True, index=True, tracking=True, ondelete='restrict',
         domain="[('party_type', '=', 'agent'), ('parent_id', '=', False)]",
-        help="The agent party acting for the principal. Its contacts may follow the principal's tickets "
-             "while the mandate is active.")
+        help="The agent party acting for the principal (a contact stands for its whole party). The "
+             "agent's contacts may follow the principal's tickets while the mandate is active.")
     principal_id = fields.Many2one(
         'res.partner', required=True, index=True, tracking=True, ondelete='restrict',
         domain="[('parent_id', '=', False)]",
-        help="The party that gave the mandate.")
+        help="The party that gave the mandate (a contact stands for its whole party).")
     # Scope and validity
     category_ids = fields.Many2many(
         'cabinet.category', 'cabinet_mandate_category_rel', 'mandate_id', 'category_id',
@@ -78,17 +78,12 @@ class CabinetMandate(models.Model):
     @api.constrains('agent_id', 'principal_id')
     def _check_parties(self):
         for mandate in self:
-            agent = mandate.agent_id
-            if agent.parent_id or agent.party_type != 'agent':
+            if mandate.agent_id.commercial_partner_id.party_type != 'agent':
                 raise ValidationError(self.env._(
-                    "The agent of a mandate must be a party of type Agent (not one of its contacts): "
-                    "set the party type of %(agent)s to Agent or pick the agent party.",
-                    agent=agent.display_name))
-            if mandate.principal_id.parent_id:
-                raise ValidationError(self.env._(
-                    "The principal of a mandate is a party, not one of its contacts: pick %(party)s.",
-                    party=mandate.principal_id.commercial_partner_id.display_name))
-            if mandate.principal_id == agent:
+                    "The agent of a mandate must be a party of type Agent: set the party type of %(party)s "
+                    "to Agent or pick the agent party.",
+                    party=mandate.agent_id.commercial_partner_id.display_name))
+            if mandate.principal_id.commercial_partner_id == mandate.agent_id.commercial_partner_id:
                 raise ValidationError(self.env._("A party cannot hold a mandate from itself."))
 
     @api.ondelete(at_uninstall=False)
@@ -179,7 +174,7 @@ class CabinetMandate(models.Model):
         if category:
             scope |= Domain('category_ids', 'in', category.ids)
         domain = (
-            Domain('state', '=', 'active') & Domain('principal_id', '=', principal.id)
+            Domain('state', '=', 'active') & Domain('principal_id.commercial_partner_id', '=', principal.id)
             & Domain('date_start', '<=', date)
             & (Domain('date_end', '=', False) | Domain('date_end', '>=', date))
             & scope
@@ -193,7 +188,7 @@ class CabinetMandate(models.Model):
         self.ensure_one()
         date = date or fields.Date.context_today(self)
         return (
-            self.state == 'active' and self.principal_id == principal
+            self.state == 'active' and self.principal_id.commercial_partner_id == principal
             and self.date_start <= date and (not self.date_end or self.date_end >= date)
             and (not self.category_ids or category in self.category_ids)
         )
@@ -212,7 +207,7 @@ class CabinetMandate(models.Model):
         state_labels = dict(self._fields['state']._description_selection(self.env))
         for mandate in self:
             agent_contacts = self.env['res.partner'].sudo().with_context(active_test=False).search(
-                [('commercial_partner_id', '=', mandate.agent_id.id)])
+                [('commercial_partner_id', '=', mandate.agent_id.commercial_partner_id.id)])
             followers = self.env['mail.followers'].sudo().search([
                 ('res_model', '=', 'cabinet.ticket'), ('partner_id', 'in', agent_contacts.ids)])
             followers_by_ticket = defaultdict(lambda: self.env['res.partner'])
@@ -221,7 +216,8 @@ class CabinetMandate(models.Model):
             domain = Domain('id', 'in', list(followers_by_ticket))
             if ended:
                 domain |= Domain('mandate_id', '=', mandate.id)
-            tickets = Ticket.search(Domain('commercial_partner_id', '=', mandate.principal_id.id) & domain)
+            principal = mandate.principal_id.commercial_partner_id
+            tickets = Ticket.search(Domain('commercial_partner_id', '=', principal.id) & domain)
             for ticket in tickets:
                 agent_followers = followers_by_ticket[ticket.id]
                 removed = agent_followers - ticket._cabinet_filter_allowed_partners(agent_followers)

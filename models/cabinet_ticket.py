@@ -183,7 +183,7 @@ class CabinetTicket(models.Model):
     # Mandate: an agent files for the party; the ticket stays the party's (the principal's)
     mandate_id = fields.Many2one(
         'cabinet.mandate', string="Mandate", index=True, tracking=True, copy=False, check_company=True,
-        domain="[('principal_id', '=', commercial_partner_id), ('state', '=', 'active')]",
+        domain="[('principal_id.commercial_partner_id', '=', commercial_partner_id), ('state', '=', 'active')]",
         help="Set when the request comes from an agent acting under a mandate of the party. The requester "
              "stays the party (the principal) or one of its contacts; the agent's contact is the acting agent.")
     agent_partner_id = fields.Many2one(
@@ -363,7 +363,7 @@ class CabinetTicket(models.Model):
     def _check_mandate_id(self):
         for ticket in self.filtered('mandate_id'):
             mandate = ticket.mandate_id
-            if mandate.principal_id != ticket.commercial_partner_id:
+            if mandate.principal_id.commercial_partner_id != ticket.commercial_partner_id:
                 raise ValidationError(self.env._(
                     "Ticket %(number)s belongs to %(party)s, but mandate %(mandate)s was given by another party. "
                     "A ticket filed under a mandate belongs to the principal: choose the principal or one of its "
@@ -375,10 +375,11 @@ class CabinetTicket(models.Model):
                     "today and cover the request type %(category)s.",
                     mandate=mandate.name, number=ticket.number,
                     category=ticket.category_id.display_name or self.env._("(none)")))
-            if ticket.agent_partner_id and ticket.agent_partner_id.commercial_partner_id != mandate.agent_id:
+            agent = mandate.agent_id.commercial_partner_id
+            if ticket.agent_partner_id and ticket.agent_partner_id.commercial_partner_id != agent:
                 raise ValidationError(self.env._(
                     "%(contact)s does not belong to %(agent)s, the agent of mandate %(mandate)s.",
-                    contact=ticket.agent_partner_id.display_name, agent=mandate.agent_id.display_name,
+                    contact=ticket.agent_partner_id.display_name, agent=agent.display_name,
                     mandate=mandate.name))
 
     @api.constrains('category_id', 'partner_id')
@@ -423,7 +424,8 @@ class CabinetTicket(models.Model):
         ticket_sudo = self.sudo()
         Mandate = self.env['cabinet.mandate'].sudo()
         return Mandate.search(Mandate._cabinet_covering_domain(
-            ticket_sudo.commercial_partner_id, ticket_sudo.category_id, company=ticket_sudo.company_id)).agent_id
+            ticket_sudo.commercial_partner_id, ticket_sudo.category_id, company=ticket_sudo.company_id,
+        )).agent_id.commercial_partner_id
 
     def _cabinet_mail_driven(self, message_type=None):
         """Whether the current change comes from an email or a scheduled action rather than from a
@@ -502,7 +504,7 @@ class CabinetTicket(models.Model):
                 mandates = Mandate.search(
                     Mandate._cabinet_covering_domain(
                         ticket.commercial_partner_id, ticket.category_id, company=ticket.company_id)
-                    & Domain('agent_id', '=', agent.id), limit=2)
+                    & Domain('agent_id.commercial_partner_id', '=', agent.id), limit=2)
                 if len(mandates) != 1:
                     raise ValidationError(self.env._(
                         "%(agent)s can act for %(party)s only under a mandate: %(count)s active mandates cover "

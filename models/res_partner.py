@@ -72,10 +72,11 @@ class ResPartner(models.Model):
     def _compute_cabinet_mandate_ids(self):
         parties = self.commercial_partner_id
         mandates = self.env['cabinet.mandate'].search(
-            ['|', ('principal_id', 'in', parties.ids), ('agent_id', 'in', parties.ids)])
+            ['|', ('principal_id.commercial_partner_id', 'in', parties.ids),
+             ('agent_id.commercial_partner_id', 'in', parties.ids)])
         by_party = {}
         for mandate in mandates:
-            for party in mandate.principal_id | mandate.agent_id:
+            for party in (mandate.principal_id | mandate.agent_id).commercial_partner_id:
                 by_party[party] = by_party.get(party, mandates.browse()) | mandate
         for partner in self:
             partner.cabinet_mandate_ids = by_party.get(partner.commercial_partner_id, mandates.browse())
@@ -85,7 +86,8 @@ class ResPartner(models.Model):
         self.ensure_one()
         party = self.commercial_partner_id
         action = self.env['ir.actions.act_window']._for_xml_id('cabinet_helpdesk.cabinet_mandate_action')
-        action['domain'] = ['|', ('principal_id', '=', party.id), ('agent_id', '=', party.id)]
+        action['domain'] = ['|', ('principal_id.commercial_partner_id', '=', party.id),
+                            ('agent_id.commercial_partner_id', '=', party.id)]
         action['context'] = {
             'default_agent_id' if party.party_type == 'agent' else 'default_principal_id': party.id}
         return action

@@ -71,13 +71,22 @@ class TestMandate(CabinetMandateCase):
         with self.assertRaises(ValidationError):
             self._create_mandate(state='draft', agent_id=self.party_b.id)  # a company, not an agent
         with self.assertRaises(ValidationError):
-            self._create_mandate(state='draft', agent_id=self.agent_contact.id)  # a contact, not the party
-        with self.assertRaises(ValidationError):
-            self._create_mandate(state='draft', principal_id=self.contact_a.id)
-        with self.assertRaises(ValidationError):
             self._create_mandate(state='draft', principal_id=self.agent.id)
+        with self.assertRaises(ValidationError):
+            self._create_mandate(state='draft', principal_id=self.agent_contact2.id)
         with self.assertRaises(psycopg2.errors.CheckViolation), mute_logger('odoo.sql_db'), self.env.cr.savepoint():
             self._create_mandate(state='draft', date_start=self.today, date_end=self.today - timedelta(days=1))
+
+    def test_contacts_stand_for_their_party(self):
+        """A mandate registered with contacts binds their parties: the whole agent party may act
+        for the whole principal party."""
+        mandate = self._create_mandate(agent_id=self.agent_contact.id, principal_id=self.contact_a.id)
+        ticket = self._create_ticket(self.contact_a, agent_partner_id=self.agent_contact2.id)
+        self.assertEqual(ticket.mandate_id, mandate)
+        self.assertIn(self.agent_contact2, ticket.message_partner_ids)
+        self.assertEqual(self.party_a.cabinet_mandate_ids, mandate)
+        mandate.action_revoke()
+        self.assertNotIn(self.agent_contact2, ticket.message_partner_ids)
 
     def test_partner_mandates(self):
         mandate = self._create_mandate()
