@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, new_test_user, tagged, warmup
 
 from odoo.addons.mail.tests.common import MailCommon
 
@@ -101,6 +101,20 @@ class TestReminders(CabinetCronCommon):
         soon = self._create_ticket(self.contact_a, user_id=self.user_a2.id, date_deadline=date(2026, 3, 12))
         self._run_cron('_cron_send_reminders')
         self.assertEqual(len(self._todos(soon)), 1)
+
+    @warmup
+    def test_reminders_batch_query_count(self):
+        """One batch of 20 reminders: to-dos created together, not one by one."""
+        with self._at(datetime(2026, 3, 10, 9, 0)):
+            tickets = self.env['cabinet.ticket'].create([
+                {'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
+                 'user_id': (self.user_a2 if i % 2 else self.user_a).id, 'reminder_date': date(2026, 3, 10)}
+                for i in range(20)
+            ])
+            self.env.invalidate_all()
+            with self.assertQueryCount(__system__=22):  # measured value, change only on purpose
+                self._run_cron('_cron_send_reminders')
+        self.assertEqual(len(self._todos(tickets)), 20)
 
     @freeze_time('2026-03-10 09:00:00')
     def test_reminders_resume_after_interruption(self):
