@@ -624,6 +624,8 @@ class CabinetTicket(models.Model):
 
         :param mails: ``mail.mail`` records (sudo) whose ``model`` is ``cabinet.ticket``
         """
+        # sudo: outgoing mails are technical records created in sudo by the notification process;
+        # only the tickets' party and mandates are read, to decide
         tickets = self.browse(mails.mapped('res_id')).sudo().exists()
         for mail in mails:
             if mail.res_id not in tickets.ids:
@@ -640,7 +642,7 @@ class CabinetTicket(models.Model):
                 if unknown:
                     _logger.info("Ticket %s: mail %s not sent to %s address(es) outside its party",
                                  ticket.id, mail.id, len(unknown))
-            if allowed != recipients:
+            if set(allowed.ids) != set(recipients.ids):
                 vals['recipient_ids'] = [Command.set(allowed.ids)]
                 if recipients - allowed:
                     _logger.info("Ticket %s: mail %s not sent to %s partner(s) outside its party",
