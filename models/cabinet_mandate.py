@@ -59,7 +59,8 @@ class CabinetMandate(models.Model):
         'ir.attachment', 'cabinet_mandate_ir_attachment_rel', 'mandate_id', 'attachment_id',
         string="Signed Mandate", copy=False, help="The signed mandate document(s).")
     notes = fields.Html()
-    revoke_reason = fields.Text(readonly=True, copy=False, tracking=True)
+    revoke_reason = fields.Text(
+        copy=False, tracking=True, help="Why the mandate was revoked; fill it in before revoking.")
 
     _dates_ordered = models.Constraint(
         'CHECK (date_end IS NULL OR date_end >= date_start)',

@@ -62,6 +62,19 @@ class TestMandate(CabinetMandateCase):
         mandate.unlink()
         self.assertFalse(mandate.exists())
 
+    def test_revoke_from_form(self):
+        """In the form, the manager writes the reason, then revokes; the reason stays, read-only."""
+        mandate = self._create_mandate()
+        with Form(mandate.with_user(self.user_manager)) as form:
+            form.revoke_reason = "Power of attorney withdrawn by letter"
+        mandate.with_user(self.user_manager).action_revoke()
+        self.assertRecordValues(mandate, [{
+            'state': 'revoked', 'revoke_reason': "Power of attorney withdrawn by letter"}])
+        with self.assertRaises(AssertionError), Form(mandate) as form:
+            form.revoke_reason = "Changed afterwards"
+        with self.assertRaises(AccessError):
+            mandate.with_user(self.user_a).action_reset()
+
     def test_activate_outdated_refused(self):
         mandate = self._create_mandate(state='draft', date_end=self.today - timedelta(days=1))
         with self.assertRaises(UserError):
