@@ -53,13 +53,15 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
         legal_bases = dict(Category._fields['legal_basis']._description_selection(self.env))
         policy = category.retention_policy_id
         actions = dict(policy._fields['action']._description_selection(self.env))
+        clients = category.portal_visible or not category.internal
         subjects = []
-        if category.portal_visible or not category.internal:
+        if clients:
             subjects.append(self.env._("Clients and their contacts, and the agents acting for them"))
         if category.internal:
             subjects.append(self.env._("Staff of the firm filing their own requests"))
         return {
             'category': category,
+            'clients': clients,
             'legal_basis': legal_bases.get(category.legal_basis, ""),
             'subjects': subjects,
             'team': category.team_id,
