@@ -143,31 +143,34 @@ class CabinetTicket(models.Model):
     # Service levels and reminders (scheduled actions keep the status, escalation and reminders up to date)
     sla_policy_id = fields.Many2one(
         'cabinet.sla.policy', string="Service Level", compute='_compute_sla_policy_id', store=True,
-        readonly=False, index=True, tracking=True, copy=False, check_company=True,
+        precompute=True, readonly=False, index=True, tracking=True, copy=False, check_company=True,
         help="Matched from the team, request type and priority: the request type's own service level "
              "first, then the team's most specific policy.")
     sla_response_deadline = fields.Datetime(
-        string="First Answer Due", compute='_compute_sla_deadlines', store=True, copy=False,
+        string="First Answer Due", compute='_compute_sla_deadlines', store=True, precompute=True, copy=False,
         help="The party must get a first public answer by then (working hours of the team).")
     sla_resolve_deadline = fields.Datetime(
-        string="Resolution Due", compute='_compute_sla_deadlines', store=True, copy=False,
+        string="Resolution Due", compute='_compute_sla_deadlines', store=True, precompute=True, copy=False,
         help="The ticket must be closed by then (working hours of the team).")
     first_response_date = fields.Datetime(
         string="First Answered On", readonly=True, copy=False,
         help="When a staff member first sent a public message to the party.")
     sla_status = fields.Selection(
-        SLA_STATUSES, string="Service Level Status", compute='_compute_sla_status', store=True, index=True,
-        copy=False)
+        SLA_STATUSES, string="Service Level Status", compute='_compute_sla_status', store=True, precompute=True,
+        index=True, copy=False)
     sla_next_check = fields.Datetime(
-        compute='_compute_sla_status', store=True, index=True, copy=False, export_string_translation=False,
+        compute='_compute_sla_status', store=True, precompute=True, index=True, copy=False,
+        export_string_translation=False,
         help="When the service level status may change next; the scheduled action looks at the ticket then.")
     escalation_level = fields.Integer(
         readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated.")
     reminder_sent_date = fields.Date(
-        compute='_compute_reminder_sent_date', store=True, copy=False, export_string_translation=False,
+        compute='_compute_reminder_sent_date', store=True, precompute=True, copy=False,
+        export_string_translation=False,
         help="When the reminder of the reminder date was given; cleared when the reminder date changes.")
     deadline_reminder_date = fields.Date(
-        compute='_compute_deadline_reminder_date', store=True, copy=False, export_string_translation=False,
+        compute='_compute_deadline_reminder_date', store=True, precompute=True, copy=False,
+        export_string_translation=False,
         help="When the approaching deadline was announced to the assignee; cleared when the deadline changes.")
     # Mail gateway and coordination
     partner_to_qualify = fields.Boolean(
@@ -1012,7 +1015,11 @@ class CabinetTicket(models.Model):
         plans = {}
         for ticket in self:
             policy = ticket.sla_policy_id
-            start = (ticket.create_date or fields.Datetime.now()).replace(microsecond=0)
+            if not policy:
+                ticket.sla_response_deadline = ticket.sla_resolve_deadline = False
+                continue
+            # before the ticket is saved (precompute), its creation date will be the transaction's time
+            start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
             calendar = (
                 ticket.team_id.resource_calendar_id or policy.team_id.resource_calendar_id
                 or ticket.company_id.resource_calendar_id
@@ -1190,7 +1197,7 @@ class CabinetTicket(models.Model):
             targets.append((self.sla_response_deadline, self.first_response_date or closed_at))
         if self.sla_resolve_deadline:
             targets.append((self.sla_resolve_deadline, closed_at))
-        start = (self.create_date or now).replace(microsecond=0)
+        start = (self.create_date or self.env.cr.now()).replace(microsecond=0)
         breaches = 0
         pending = []
         for deadline, done_at in targets:
