@@ -10,9 +10,11 @@ from odoo.tools import SQL, mute_logger
 
 from .common import CabinetFactories
 
-# measured: /my/tickets of a party with 50 tickets (first page of 20), whatever the number of
-# other parties' tickets (1,000 or 10,000)
+# measured: /my/tickets of a party with 50 tickets (one page), whatever the number of other
+# parties' tickets (1,000 or 10,000)
 LIST_QUERIES = 10
+# measured: /my/tickets/<id> of an open ticket with a few messages
+TICKET_QUERIES = 12
 
 
 class CabinetPortalCase(CabinetFactories, HttpCase):
@@ -521,6 +523,11 @@ class TestPortalListPerformance(CabinetFactories, HttpCase):
             response = self.url_open('/my/tickets')
         self.assertIn("Own 49", response.text)
         self.assertNotIn("Other ", response.text)
+        own = self.env['cabinet.ticket'].search([('name', '=', "Own 7")])
+        self.url_open(f'/my/tickets/{own.id}')
+        with self.assertQueryCount(TICKET_QUERIES):
+            response = self.url_open(f'/my/tickets/{own.id}')
+        self.assertIn("Own 7", response.text)
         self._add_other_tickets(9000)
         self.assertGreaterEqual(self.env['cabinet.ticket'].search_count([]), 10050)
         self.url_open('/my/tickets')
