@@ -102,11 +102,15 @@ class CabinetCustomerPortal(CustomerPortal):
     # ------------------------------------------------------------
 
     def _cabinet_portal_author(self, ticket_sudo):
-        """The partner acting on the page: the logged-in user, or the ticket's requester for a
-        visitor who came with the ticket's access token."""
-        if request.env.user._is_public():
-            return ticket_sudo.partner_id
-        return request.env.user.partner_id
+        """The partner acting on the page: the logged-in user when staff or a contact of the
+        ticket's party; otherwise (a visitor who came with the ticket's access token, even logged
+        in as someone else) the ticket's requester, so no one outside the party signs or rates."""
+        user = request.env.user
+        if not user._is_public() and (
+            not user.share or user.partner_id.commercial_partner_id == ticket_sudo.commercial_partner_id
+        ):
+            return user.partner_id
+        return ticket_sudo.partner_id
 
     def _cabinet_ticket_rating_values(self, ticket_sudo):
         """Satisfaction rating of a closed ticket: the party's given rating, or the token with

@@ -355,6 +355,20 @@ class TestPortalCloseRateReopen(CabinetPortalCase):
         self.assertIn("Thank you for your feedback.", response.text)
         self.assertNotIn(f'/rate/{rating.access_token}/', response.text)
 
+    def test_token_visitor_logged_in_elsewhere_acts_as_requester(self):
+        """A link forwarded to someone of party B: B never signs nor rates on A's ticket."""
+        token_a = self.ticket_a._portal_ensure_token()
+        self.authenticate('cab_portal_b', 'cab_portal_b')
+        url = f'/my/tickets/{self.ticket_a.id}?access_token={token_a}'
+        self.url_open(f'/my/tickets/{self.ticket_a.id}/close', data={
+            'csrf_token': self._csrf(url), 'access_token': token_a, 'reason': 'Closed from a forwarded link'})
+        self.assertTrue(self.ticket_a.is_closed)
+        closing = self.ticket_a.message_ids.filtered(lambda m: "forwarded link" in str(m.body))
+        self.assertEqual(closing.author_id, self.contact_a)
+        self.url_open(url)
+        self.assertEqual(self.ticket_a.rating_ids.partner_id, self.contact_a)
+        self.assertNotIn(self.portal_b.partner_id, self.ticket_a.message_partner_ids)
+
     @mute_logger('odoo.http')
     def test_other_party_cannot_rate(self):
         self.ticket_a.action_close()
