@@ -246,6 +246,18 @@ class TestCabinetAnalytics(CabinetAnalyticsCommon):
         self.assertIn('name="group_user"', search_arch('cabinet.ticket.analysis'))
         self.assertIn('user_id', self.env['cabinet.ticket.analysis'].with_user(self.user_manager).fields_get())
 
+    def test_analysis_views(self):
+        action = self.env['ir.actions.act_window'].with_user(self.user_a)._for_xml_id(
+            'cabinet_helpdesk.cabinet_ticket_analysis_action')
+        self.assertEqual(action['view_mode'], 'pivot,graph,list')
+        views = self.env['cabinet.ticket.analysis'].with_user(self.user_a).get_views(
+            [(False, 'pivot'), (False, 'graph'), (False, 'list'), (False, 'search')])['views']
+        self.assertIn('team_id', views['pivot']['arch'])
+        self.assertNotIn('user_id', views['list']['arch'], "No assignee column while the setting is off")
+        self._set_individual_analytics(True)
+        views = self.env['cabinet.ticket.analysis'].with_user(self.user_a).get_views([(False, 'list')])['views']
+        self.assertIn('user_id', views['list']['arch'])
+
     def test_toggle_logged(self):
         Log = self.env['cabinet.analytics.log']
         self.assertFalse(self.user_a.has_group(GROUP))
