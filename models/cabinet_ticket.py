@@ -1028,7 +1028,7 @@ class CabinetTicket(models.Model):
             ticket.sla_resolve_deadline = self._cabinet_sla_plan(calendar, start, policy.resolve_hours, plans)
 
     @api.depends('sla_policy_id', 'sla_response_deadline', 'sla_resolve_deadline', 'first_response_date',
-                 'is_closed', 'closed_date', 'escalation_level')
+                 'stage_id.is_closed', 'closed_date', 'escalation_level')
     def _compute_sla_status(self):
         now = fields.Datetime.now()
         for ticket in self:
@@ -1191,7 +1191,8 @@ class CabinetTicket(models.Model):
         self.ensure_one()
         if not self.sla_policy_id:
             return False, False, 0
-        closed_at = self.is_closed and (self.closed_date or now)
+        is_closed = self.stage_id.is_closed  # not the stored related field: this runs before saving too
+        closed_at = is_closed and (self.closed_date or now)
         targets = []
         if self.sla_response_deadline:
             targets.append((self.sla_response_deadline, self.first_response_date or closed_at))
@@ -1221,7 +1222,7 @@ class CabinetTicket(models.Model):
             status = 'met'
         else:
             status = 'ok'
-        if self.is_closed:
+        if is_closed:
             next_check = False
         elif breaches > self.escalation_level:
             next_check = now
