@@ -30,12 +30,12 @@ class CabinetTicketAnalysis(models.Model):
     _rec_name = 'number'
     _order = 'create_date desc, id desc'
 
-    ticket_id = fields.Many2one('cabinet.ticket', string="Ticket", readonly=True)
+    ticket_id = fields.Many2one('cabinet.ticket', readonly=True)
     number = fields.Char(string="Ticket Number", readonly=True)
     company_id = fields.Many2one('res.company', readonly=True)
-    team_id = fields.Many2one('cabinet.team', string="Team", readonly=True)
+    team_id = fields.Many2one('cabinet.team', readonly=True)
     category_id = fields.Many2one('cabinet.category', string="Request Type", readonly=True)
-    stage_id = fields.Many2one('cabinet.stage', string="Stage", readonly=True)
+    stage_id = fields.Many2one('cabinet.stage', readonly=True)
     commercial_partner_id = fields.Many2one('res.partner', string="Party", readonly=True)
     party_type = fields.Selection(PARTY_TYPES, readonly=True)
     channel = fields.Selection(

@@ -117,7 +117,8 @@ class TestCabinetAnalytics(CabinetAnalyticsCommon):
         self.env.cr.execute("UPDATE cabinet_ticket SET sla_status = 'breached' WHERE id = %s",
                             [self.ticket_closed_slow.id])
         self.env.invalidate_all()
-        rows = self._analysis(self.user_a).search([('ticket_id', 'in', (self.ticket_closed | self.ticket_closed_slow).ids)])
+        closed = self.ticket_closed | self.ticket_closed_slow
+        rows = self._analysis(self.user_a).search([('ticket_id', 'in', closed.ids)])
         self.assertRecordValues(rows.sorted('id'), [
             {'sla_status': 'met', 'sla_compliance': 100.0, 'response_hours': 2.0},
             {'sla_status': 'breached', 'sla_compliance': 0.0, 'response_hours': 0.0},
@@ -132,7 +133,8 @@ class TestCabinetAnalytics(CabinetAnalyticsCommon):
         Rating.create({'res_model_id': model.id, 'res_id': self.ticket_closed.id, 'rating': 1, 'consumed': True})
         Rating.create({'res_model_id': model.id, 'res_id': self.ticket_closed.id, 'rating': 5, 'consumed': True})
         Rating.create({'res_model_id': model.id, 'res_id': self.ticket_closed_slow.id, 'rating': 0, 'consumed': False})
-        rows = self._analysis(self.user_a).search([('ticket_id', 'in', (self.ticket_closed | self.ticket_closed_slow).ids)])
+        closed = self.ticket_closed | self.ticket_closed_slow
+        rows = self._analysis(self.user_a).search([('ticket_id', 'in', closed.ids)])
         self.assertEqual(rows.sorted('id').mapped('rating'), [5.0, 0.0], "Last filled rating only")
         [(rating_avg, rating_count)] = self._analysis(self.user_a)._read_group(
             [('team_id', '=', self.team_a.id)], [], ['rating:avg', 'rating:count'])
@@ -177,8 +179,9 @@ class TestCabinetAnalytics(CabinetAnalyticsCommon):
         other_team = self.env['cabinet.team'].create({'name': "Other Team", 'company_id': other_company.id})
         other_ticket = self._create_ticket(self.contact_a, team=other_team, company_id=other_company.id)
         Analysis = self._analysis(self.user_manager)
-        self.assertNotIn(other_ticket, Analysis.with_context(allowed_company_ids=[self.company.id]).search([]).ticket_id,
-                         "Rows of a company not selected stay out")
+        self.assertNotIn(
+            other_ticket, Analysis.with_context(allowed_company_ids=[self.company.id]).search([]).ticket_id,
+            "Rows of a company not selected stay out")
         self.assertIn(other_ticket, Analysis.with_context(
             allowed_company_ids=[self.company.id, other_company.id]).search([]).ticket_id)
         other_team.member_ids = [Command.link(self.user_a.id)]
@@ -236,7 +239,8 @@ class TestCabinetAnalytics(CabinetAnalyticsCommon):
 
     def test_assigned_to_groupby_hidden_in_views(self):
         def search_arch(model):
-            return self.env[model].with_user(self.user_manager).get_views([(False, 'search')])['views']['search']['arch']
+            views = self.env[model].with_user(self.user_manager).get_views([(False, 'search')])
+            return views['views']['search']['arch']
         self.assertNotIn('name="group_user"', search_arch('cabinet.ticket'))
         self.assertNotIn('name="group_user"', search_arch('cabinet.ticket.analysis'))
         self.assertNotIn('user_id', self.env['cabinet.ticket.analysis'].with_user(self.user_manager).fields_get())
