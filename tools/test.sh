@@ -28,12 +28,12 @@ if ! odoo_bin -d "$DB" "${action[@]}" --stop-after-init --log-level=warn --max-c
     die "Installing cabinet_helpdesk failed: full log in $install_log"
 fi
 
-# Test files are given relative to the module; present them through the generated folder so
+# Test files (tests/...) are given relative to the module; present them through the generated folder so
 # that pytest-odoo imports them as odoo.addons.cabinet_helpdesk.tests.*
 args=()
 has_path=0
 for arg in "$@"; do
-    if [[ "$arg" != -* && -e "$REPO/${arg%%::*}" ]]; then
+    if [[ "$arg" == tests* && -e "$REPO/${arg%%::*}" ]]; then
         args+=("cabinet_helpdesk/$arg")
         has_path=1
     else
