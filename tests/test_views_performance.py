@@ -77,8 +77,9 @@ class TestCabinetPerformance(CabinetCommon):
     @users('cab_user')
     @warmup
     def test_ticket_create_query_budget(self):
-        """Creating one ticket, as a team user (number, stage, assignment, tracking, followers)."""
-        with self.assertQueryCount(cab_user=25):
+        """Creating one ticket, as a team user (number, stage, assignment, service level, tracking,
+        followers, reply-to alias)."""
+        with self.assertQueryCount(cab_user=28):
             self.env['cabinet.ticket'].create({
                 'name': "Budgeted", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
                 'category_id': self.category_client.id,
