@@ -13,7 +13,6 @@ SUBJECT_MAX_LENGTH = 200
 
 
 class CabinetCustomerPortal(CustomerPortal):
-
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if 'cabinet_ticket_count' in counters:
@@ -36,15 +35,16 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_waiting_stage(self):
         """The stage where the firm waits for the party's answer."""
-        return request.env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False) \
+        return (
+            request.env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
             or request.env['cabinet.stage']
+        )
 
     def _cabinet_ticket_filters(self, waiting):
         return {
             'all': {'label': request.env._("All"), 'domain': []},
             'open': {'label': request.env._("Open"), 'domain': [('is_closed', '=', False)]},
-            'waiting': {'label': request.env._("Waiting for me"),
-                        'domain': [('stage_id', 'in', waiting.ids)]},
+            'waiting': {'label': request.env._("Waiting for me"), 'domain': [('stage_id', 'in', waiting.ids)]},
             'closed': {'label': request.env._("Closed"), 'domain': [('is_closed', '=', True)]},
         }
 
@@ -64,8 +64,15 @@ class CabinetCustomerPortal(CustomerPortal):
             return Domain('name', 'ilike', search)
         return Domain('number', 'ilike', search) | Domain('name', 'ilike', search)
 
-    @http.route(['/my/tickets', '/my/tickets/page/<int:page>'], type='http', auth='user',
-                methods=['GET'], website=True, sitemap=False, readonly=True)
+    @http.route(
+        ['/my/tickets', '/my/tickets/page/<int:page>'],
+        type='http',
+        auth='user',
+        methods=['GET'],
+        website=True,
+        sitemap=False,
+        readonly=True,
+    )
     def portal_my_tickets(self, page=1, sortby='date', filterby='all', search=None, search_in='all', **kw):
         Ticket = request.env['cabinet.ticket']
         sortings = self._cabinet_ticket_sortings()
@@ -80,21 +87,38 @@ class CabinetCustomerPortal(CustomerPortal):
         domain = Domain(filters[filterby]['domain']) & self._cabinet_ticket_search_domain(search, search_in)
         count = Ticket.search_count(domain)
         pager = portal_pager(
-            url='/my/tickets', total=count, page=page, step=self._items_per_page,
+            url='/my/tickets',
+            total=count,
+            page=page,
+            step=self._items_per_page,
             url_args={'sortby': sortby, 'filterby': filterby, 'search': search, 'search_in': search_in},
         )
         tickets = Ticket.search_fetch(
-            domain, ['number', 'name', 'priority', 'write_date', 'stage_id', 'is_closed'],
-            order=sortings[sortby]['order'], limit=self._items_per_page, offset=pager['offset'])
+            domain,
+            ['number', 'name', 'priority', 'write_date', 'stage_id', 'is_closed'],
+            order=sortings[sortby]['order'],
+            limit=self._items_per_page,
+            offset=pager['offset'],
+        )
         request.session['my_tickets_history'] = tickets.ids[:100]
         values = self._prepare_portal_layout_values()
-        values.update({
-            'tickets': tickets, 'page_name': 'cabinet_ticket', 'pager': pager,
-            'default_url': '/my/tickets', 'searchbar_sortings': sortings, 'sortby': sortby,
-            'searchbar_filters': filters, 'filterby': filterby, 'waiting_stage': waiting,
-            'searchbar_inputs': inputs, 'search_in': search_in, 'search': search,
-            'priorities': dict(Ticket._fields['priority']._description_selection(request.env)),
-        })
+        values.update(
+            {
+                'tickets': tickets,
+                'page_name': 'cabinet_ticket',
+                'pager': pager,
+                'default_url': '/my/tickets',
+                'searchbar_sortings': sortings,
+                'sortby': sortby,
+                'searchbar_filters': filters,
+                'filterby': filterby,
+                'waiting_stage': waiting,
+                'searchbar_inputs': inputs,
+                'search_in': search_in,
+                'search': search,
+                'priorities': dict(Ticket._fields['priority']._description_selection(request.env)),
+            }
+        )
         return request.render('cabinet_helpdesk.portal_my_tickets', values)
 
     # ------------------------------------------------------------
@@ -119,7 +143,8 @@ class CabinetCustomerPortal(CustomerPortal):
             return {}
         author = self._cabinet_portal_author(ticket_sudo)
         ratings = ticket_sudo.rating_ids.filtered(
-            lambda r: r.partner_id.commercial_partner_id == ticket_sudo.commercial_partner_id)
+            lambda r: r.partner_id.commercial_partner_id == ticket_sudo.commercial_partner_id
+        )
         given = ratings.filtered('consumed')[:1]
         if given:
             return {'rating_given': given}
@@ -134,29 +159,37 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_ticket_page_values(self, ticket_sudo, access_token=None, **kw):
         values = self._get_page_view_values(
-            ticket_sudo, access_token, {'ticket': ticket_sudo, 'page_name': 'cabinet_ticket'},
-            'my_tickets_history', False, **kw)
-        values.update({
-            'can_reopen': ticket_sudo._cabinet_portal_can_reopen(),
-            'reopen_days': ticket_sudo._cabinet_portal_reopen_days(),
-            'ticket_error': kw.get('ticket_error'),
-            'waiting_stage': self._cabinet_waiting_stage(),
-        })
+            ticket_sudo,
+            access_token,
+            {'ticket': ticket_sudo, 'page_name': 'cabinet_ticket'},
+            'my_tickets_history',
+            False,
+            **kw,
+        )
+        values.update(
+            {
+                'can_reopen': ticket_sudo._cabinet_portal_can_reopen(),
+                'reopen_days': ticket_sudo._cabinet_portal_reopen_days(),
+                'ticket_error': kw.get('ticket_error'),
+                'waiting_stage': self._cabinet_waiting_stage(),
+            }
+        )
         values.update(self._cabinet_ticket_rating_values(ticket_sudo))
         return values
 
-    @http.route('/my/tickets/<int:ticket_id>', type='http', auth='public', methods=['GET'],
-                website=True, sitemap=False)
+    @http.route('/my/tickets/<int:ticket_id>', type='http', auth='public', methods=['GET'], website=True, sitemap=False)
     def portal_my_ticket(self, ticket_id, access_token=None, **kw):
         try:
             ticket_sudo = self._document_check_access('cabinet.ticket', ticket_id, access_token)
         except (AccessError, MissingError):
             return request.not_found()
-        return request.render('cabinet_helpdesk.portal_my_ticket',
-                              self._cabinet_ticket_page_values(ticket_sudo, access_token, **kw))
+        return request.render(
+            'cabinet_helpdesk.portal_my_ticket', self._cabinet_ticket_page_values(ticket_sudo, access_token, **kw)
+        )
 
-    @http.route('/my/tickets/<int:ticket_id>/close', type='http', auth='public', methods=['POST'],
-                website=True, sitemap=False)
+    @http.route(
+        '/my/tickets/<int:ticket_id>/close', type='http', auth='public', methods=['POST'], website=True, sitemap=False
+    )
     def portal_ticket_close(self, ticket_id, access_token=None, reason=None, **kw):
         try:
             ticket_sudo = self._document_check_access('cabinet.ticket', ticket_id, access_token)
@@ -166,8 +199,9 @@ class CabinetCustomerPortal(CustomerPortal):
             ticket_sudo._cabinet_portal_close(self._cabinet_portal_author(ticket_sudo), reason=reason)
         return request.redirect(ticket_sudo.get_portal_url())
 
-    @http.route('/my/tickets/<int:ticket_id>/reopen', type='http', auth='public', methods=['POST'],
-                website=True, sitemap=False)
+    @http.route(
+        '/my/tickets/<int:ticket_id>/reopen', type='http', auth='public', methods=['POST'], website=True, sitemap=False
+    )
     def portal_ticket_reopen(self, ticket_id, access_token=None, reason=None, **kw):
         try:
             ticket_sudo = self._document_check_access('cabinet.ticket', ticket_id, access_token)
@@ -228,36 +262,42 @@ class CabinetCustomerPortal(CustomerPortal):
         uploads = [upload for upload in files if upload and upload.filename]
         if len(uploads) > MAX_ATTACHMENTS:
             errors['attachments'] = request.env._(
-                "Please send at most %(count)s files with a request.", count=MAX_ATTACHMENTS)
+                "Please send at most %(count)s files with a request.", count=MAX_ATTACHMENTS
+            )
         for upload in uploads[:MAX_ATTACHMENTS]:
             content = upload.read(max_size + 1)
             if len(content) > max_size:
                 errors['attachments'] = request.env._(
                     "The file %(name)s is larger than %(size)s MB: please send a smaller file.",
-                    name=upload.filename, size=max_size // (1024 * 1024))
+                    name=upload.filename,
+                    size=max_size // (1024 * 1024),
+                )
                 break
             attachments.append((upload.filename, content))
         if attachments and errors:
-            errors.setdefault('attachments', request.env._(
-                "Please choose your files again: for your security, the browser does not keep them."))
+            errors.setdefault(
+                'attachments',
+                request.env._("Please choose your files again: for your security, the browser does not keep them."),
+            )
         return values, category, attachments, errors
 
     def _cabinet_ticket_form_render(self, values=None, errors=None):
         render_values = self._prepare_portal_layout_values()
         partner = request.env.user.partner_id
-        render_values.update({
-            'page_name': 'cabinet_ticket_new',
-            'categories': self._cabinet_portal_categories(),
-            'form_values': values or {},
-            'errors': errors or {},
-            'privacy_ack_needed': not partner.cabinet_privacy_ack_date,
-            'max_attachment_mb': self._cabinet_max_attachment_size() // (1024 * 1024),
-            'max_attachments': MAX_ATTACHMENTS,
-        })
+        render_values.update(
+            {
+                'page_name': 'cabinet_ticket_new',
+                'categories': self._cabinet_portal_categories(),
+                'form_values': values or {},
+                'errors': errors or {},
+                'privacy_ack_needed': not partner.cabinet_privacy_ack_date,
+                'max_attachment_mb': self._cabinet_max_attachment_size() // (1024 * 1024),
+                'max_attachments': MAX_ATTACHMENTS,
+            }
+        )
         return request.render('cabinet_helpdesk.portal_ticket_form', render_values)
 
-    @http.route('/my/tickets/new', type='http', auth='user', methods=['GET', 'POST'],
-                website=True, sitemap=False)
+    @http.route('/my/tickets/new', type='http', auth='user', methods=['GET', 'POST'], website=True, sitemap=False)
     def portal_ticket_new(self, **post):
         if request.httprequest.method == 'GET':
             return self._cabinet_ticket_form_render()
@@ -283,12 +323,29 @@ class CabinetCustomerPortal(CustomerPortal):
         if attachments:
             # created pending, as the user's own uploads, then linked to the ticket by message_post;
             # HTML and SVG files are stored as plain text so they are never served as pages
-            attachments_sudo = request.env['ir.attachment'].sudo().with_context(attachments_mime_plainxml=True).create([{
-                'name': name, 'raw': content, 'res_model': 'mail.compose.message', 'res_id': 0,
-            } for name, content in attachments])
+            attachments_sudo = (
+                request.env['ir.attachment']
+                .sudo()
+                .with_context(attachments_mime_plainxml=True)
+                .create(
+                    [
+                        {
+                            'name': name,
+                            'raw': content,
+                            'res_model': 'mail.compose.message',
+                            'res_id': 0,
+                        }
+                        for name, content in attachments
+                    ]
+                )
+            )
             ticket_sudo.message_post(
-                body=request.env._("Documents sent with the request."), author_id=partner.id,
-                attachment_ids=attachments_sudo.ids, message_type='comment', subtype_xmlid='mail.mt_comment')
+                body=request.env._("Documents sent with the request."),
+                author_id=partner.id,
+                attachment_ids=attachments_sudo.ids,
+                message_type='comment',
+                subtype_xmlid='mail.mt_comment',
+            )
         return request.redirect(ticket_sudo.get_portal_url())
 
     # ------------------------------------------------------------
@@ -303,35 +360,40 @@ class CabinetCustomerPortal(CustomerPortal):
         user = request.env.user
         company = user.company_id if not user._is_public() else request.env.company
         # sudo: public information of the firm, for visitors who came with a ticket link
-        categories_sudo = request.env['cabinet.category'].sudo().search([
-            ('portal_visible', '=', True), ('company_id', 'in', [company.id, False])])
+        categories_sudo = (
+            request.env['cabinet.category']
+            .sudo()
+            .search([('portal_visible', '=', True), ('company_id', 'in', [company.id, False])])
+        )
         values = self._prepare_portal_layout_values() if not user._is_public() else {}
-        values.update({
-            'page_name': 'cabinet_privacy',
-            'company': company.sudo(),
-            'privacy_categories': categories_sudo,
-            'legal_bases': dict(categories_sudo._fields['legal_basis']._description_selection(request.env)),
-            'privacy_ack_date': not user._is_public() and user.partner_id.cabinet_privacy_ack_date,
-            'can_export': not user._is_public(),
-        })
+        values.update(
+            {
+                'page_name': 'cabinet_privacy',
+                'company': company.sudo(),
+                'privacy_categories': categories_sudo,
+                'legal_bases': dict(categories_sudo._fields['legal_basis']._description_selection(request.env)),
+                'privacy_ack_date': not user._is_public() and user.partner_id.cabinet_privacy_ack_date,
+                'can_export': not user._is_public(),
+            }
+        )
         return values
 
-
-    @http.route('/my/tickets/privacy', type='http', auth='public', methods=['GET'],
-                website=True, sitemap=False, readonly=True)
+    @http.route(
+        '/my/tickets/privacy', type='http', auth='public', methods=['GET'], website=True, sitemap=False, readonly=True
+    )
     def portal_cabinet_privacy(self, **kw):
         return request.render('cabinet_helpdesk.portal_privacy_notice', self._cabinet_privacy_values())
 
-    @http.route('/my/tickets/privacy/acknowledge', type='http', auth='user', methods=['POST'],
-                website=True, sitemap=False)
+    @http.route(
+        '/my/tickets/privacy/acknowledge', type='http', auth='user', methods=['POST'], website=True, sitemap=False
+    )
     def portal_cabinet_privacy_acknowledge(self, **kw):
         partner = request.env.user.partner_id
         if not partner.cabinet_privacy_ack_date:
             self._cabinet_acknowledge_privacy(partner)
         return request.redirect('/my/tickets/new' if kw.get('next') == 'new' else '/my/tickets/privacy')
 
-    @http.route('/my/tickets/privacy/export', type='http', auth='user', methods=['POST'],
-                website=True, sitemap=False)
+    @http.route('/my/tickets/privacy/export', type='http', auth='user', methods=['POST'], website=True, sitemap=False)
     def portal_cabinet_privacy_export(self, **kw):
         """Download everything the helpdesk holds about the user's own party (a ZIP file)."""
         party = request.env.user.partner_id.commercial_partner_id
@@ -340,5 +402,4 @@ class CabinetCustomerPortal(CustomerPortal):
             attachment_sudo = party._cabinet_export_data()
         except AccessError:
             return request.not_found()
-        return request.env['ir.binary']._get_stream_from(attachment_sudo.sudo(), 'raw').get_response(
-            as_attachment=True)
+        return request.env['ir.binary']._get_stream_from(attachment_sudo.sudo(), 'raw').get_response(as_attachment=True)

@@ -18,8 +18,13 @@ class CabinetAnalyticsLog(models.Model):
 
     date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
     user_id = fields.Many2one(
-        'res.users', string="Changed By", required=True, readonly=True, ondelete='restrict',
-        default=lambda self: self.env.user)
+        'res.users',
+        string="Changed By",
+        required=True,
+        readonly=True,
+        ondelete='restrict',
+        default=lambda self: self.env.user,
+    )
     old_value = fields.Selection(SWITCH_STATES, string="Before", required=True, readonly=True)
     new_value = fields.Selection(SWITCH_STATES, string="After", required=True, readonly=True)
 
@@ -27,8 +32,10 @@ class CabinetAnalyticsLog(models.Model):
     def _compute_display_name(self):
         for log in self:
             log.display_name = (
-                self.env._("Per-employee analytics turned on") if log.new_value == 'on'
-                else self.env._("Per-employee analytics turned off"))
+                self.env._("Per-employee analytics turned on")
+                if log.new_value == 'on'
+                else self.env._("Per-employee analytics turned off")
+            )
 
     @api.model
     def _log_switch(self, old_value, new_value):
@@ -37,8 +44,10 @@ class CabinetAnalyticsLog(models.Model):
         :param bool old_value: whether they were on before the change
         :param bool new_value: whether they are on after it
         """
-        return self.sudo().create({
-            'user_id': self.env.user.id,
-            'old_value': 'on' if old_value else 'off',
-            'new_value': 'on' if new_value else 'off',
-        })
+        return self.sudo().create(
+            {
+                'user_id': self.env.user.id,
+                'old_value': 'on' if old_value else 'off',
+                'new_value': 'on' if new_value else 'off',
+            }
+        )

@@ -21,24 +21,35 @@ class CabinetCoordination(models.Model):
     _check_company_auto = True
 
     name = fields.Char(required=True, tracking=True)
-    company_id = fields.Many2one(
-        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
     user_id = fields.Many2one(
-        'res.users', string="Organiser", index=True, tracking=True, default=lambda self: self.env.user,
-        domain="[('share', '=', False), ('company_ids', 'in', company_id)]")
+        'res.users',
+        string="Organiser",
+        index=True,
+        tracking=True,
+        default=lambda self: self.env.user,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+    )
     state = fields.Selection(
-        [('draft', "Draft"), ('sent', "Sent")], required=True, default='draft', tracking=True, copy=False)
+        [('draft', "Draft"), ('sent', "Sent")], required=True, default='draft', tracking=True, copy=False
+    )
     # Parties, each on its own ticket
     ticket_ids = fields.Many2many(
-        'cabinet.ticket', 'cabinet_coordination_ticket_rel', 'coordination_id', 'ticket_id',
-        string="Tickets", check_company=True,
-        help="One ticket per party. The synthesis is posted on each of them, to its own requester only.")
+        'cabinet.ticket',
+        'cabinet_coordination_ticket_rel',
+        'coordination_id',
+        'ticket_id',
+        string="Tickets",
+        check_company=True,
+        help="One ticket per party. The synthesis is posted on each of them, to its own requester only.",
+    )
     ticket_count = fields.Integer(compute='_compute_ticket_count', export_string_translation=False)
     # Meeting and synthesis
     meeting_date = fields.Datetime(tracking=True)
     synthesis = fields.Html(
         help="Sent as written to every party, each on its own ticket: it must not name another party "
-             "nor quote their positions.")
+        "nor quote their positions."
+    )
     sent_date = fields.Datetime(readonly=True, copy=False)
 
     @api.depends('ticket_ids')
@@ -51,14 +62,20 @@ class CabinetCoordination(models.Model):
         for coordination in self:
             parties = coordination.ticket_ids.commercial_partner_id
             if len(parties) != len(coordination.ticket_ids):
-                raise ValidationError(self.env._(
-                    "Each party takes part in a coordination through one ticket only: remove the extra "
-                    "tickets of the same party from %(coordination)s.", coordination=coordination.name))
+                raise ValidationError(
+                    self.env._(
+                        "Each party takes part in a coordination through one ticket only: remove the extra "
+                        "tickets of the same party from %(coordination)s.",
+                        coordination=coordination.name,
+                    )
+                )
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
-        return [dict(vals, name=self.env._("%s (copy)", coordination.name))
-                for coordination, vals in zip(self, vals_list, strict=True)]
+        return [
+            dict(vals, name=self.env._("%s (copy)", coordination.name))
+            for coordination, vals in zip(self, vals_list, strict=True)
+        ]
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -69,16 +86,26 @@ class CabinetCoordination(models.Model):
         requester only; the followers of the tickets stay as they are."""
         for coordination in self:
             if coordination.state == 'sent':
-                raise UserError(self.env._(
-                    "The synthesis of %(coordination)s was already sent: set it back to draft to send a "
-                    "corrected version.", coordination=coordination.name))
+                raise UserError(
+                    self.env._(
+                        "The synthesis of %(coordination)s was already sent: set it back to draft to send a "
+                        "corrected version.",
+                        coordination=coordination.name,
+                    )
+                )
             if is_html_empty(coordination.synthesis):
-                raise UserError(self.env._(
-                    "Write the synthesis of %(coordination)s before sending it.", coordination=coordination.name))
+                raise UserError(
+                    self.env._(
+                        "Write the synthesis of %(coordination)s before sending it.", coordination=coordination.name
+                    )
+                )
             if not coordination.ticket_ids:
-                raise UserError(self.env._(
-                    "Add the tickets of the parties of %(coordination)s before sending the synthesis.",
-                    coordination=coordination.name))
+                raise UserError(
+                    self.env._(
+                        "Add the tickets of the parties of %(coordination)s before sending the synthesis.",
+                        coordination=coordination.name,
+                    )
+                )
         for coordination in self:
             for ticket in coordination.ticket_ids:
                 ticket.with_context(mail_post_autofollow_author_skip=True, mail_post_autofollow=False).message_post(
@@ -89,10 +116,13 @@ class CabinetCoordination(models.Model):
                     subtype_xmlid='mail.mt_comment',
                 )
             coordination.write({'state': 'sent', 'sent_date': fields.Datetime.now()})
-            coordination.message_post(body=self.env._(
-                "Synthesis posted on %(count)s tickets, each to its own requester: %(numbers)s",
-                count=len(coordination.ticket_ids),
-                numbers=", ".join(coordination.ticket_ids.mapped('number'))))
+            coordination.message_post(
+                body=self.env._(
+                    "Synthesis posted on %(count)s tickets, each to its own requester: %(numbers)s",
+                    count=len(coordination.ticket_ids),
+                    numbers=", ".join(coordination.ticket_ids.mapped('number')),
+                )
+            )
         return True
 
     def action_reset_draft(self):
@@ -118,8 +148,12 @@ class CabinetCoordination(models.Model):
         partner = ticket.partner_id
         if self.meeting_date:
             when = format_datetime(
-                self.env, self.meeting_date, tz=partner.tz or self.env.user.tz, dt_format='medium',
-                lang_code=partner.lang)
+                self.env,
+                self.meeting_date,
+                tz=partner.tz or self.env.user.tz,
+                dt_format='medium',
+                lang_code=partner.lang,
+            )
             heading = self.env._("Summary of the coordination meeting of %s", when)
         else:
             heading = self.env._("Summary of the coordination")

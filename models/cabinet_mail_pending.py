@@ -23,28 +23,35 @@ class CabinetMailPending(models.Model):
     name = fields.Char(string="Subject", required=True)
     email_from = fields.Char(string="Raw Sender", readonly=True, help="The From header as received.")
     reason = fields.Selection(
-        [('missing', "No sender"), ('malformed', "Malformed sender")], required=True, readonly=True)
+        [('missing', "No sender"), ('malformed', "Malformed sender")], required=True, readonly=True
+    )
     body = fields.Html(readonly=True)
     date = fields.Datetime(readonly=True, default=fields.Datetime.now)
     message_id_header = fields.Char(string="Message-ID", readonly=True, export_string_translation=False)
-    attachment_ids = fields.Many2many(
-        'ir.attachment', compute='_compute_attachment_ids', string="Attachments")
+    attachment_ids = fields.Many2many('ir.attachment', compute='_compute_attachment_ids', string="Attachments")
     team_id = fields.Many2one('cabinet.team', index=True, check_company=True)
-    company_id = fields.Many2one(
-        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
     state = fields.Selection(
         [('pending', "To Qualify"), ('done', "Ticket Created"), ('discarded', "Discarded")],
-        required=True, default='pending', index=True, tracking=True)
+        required=True,
+        default='pending',
+        index=True,
+        tracking=True,
+    )
     partner_id = fields.Many2one(
-        'res.partner', string="Requester", check_company=True, tracking=True,
-        help="The contact who sent the email, found by a person.")
-    ticket_id = fields.Many2one(
-        'cabinet.ticket', readonly=True, index='btree_not_null', check_company=True)
+        'res.partner',
+        string="Requester",
+        check_company=True,
+        tracking=True,
+        help="The contact who sent the email, found by a person.",
+    )
+    ticket_id = fields.Many2one('cabinet.ticket', readonly=True, index='btree_not_null', check_company=True)
 
     def _compute_attachment_ids(self):
         attachments_by_pending = defaultdict(list)
         for attachment in self.env['ir.attachment'].search(
-                [('res_model', '=', self._name), ('res_id', 'in', self.ids)]):
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]
+        ):
             attachments_by_pending[attachment.res_id].append(attachment.id)
         for pending in self:
             pending.attachment_ids = [Command.set(attachments_by_pending[pending.id])]
@@ -60,16 +67,18 @@ class CabinetMailPending(models.Model):
         """
         email_from = (msg_dict.get('email_from') or '').strip()
         team = self.env['cabinet.team'].browse(values.get('team_id'))
-        pending = self.create({
-            'name': (msg_dict.get('subject') or '').strip() or self.env._("Email without subject"),
-            'email_from': email_from,
-            'reason': 'malformed' if email_from else 'missing',
-            'body': msg_dict.get('body'),
-            'date': msg_dict.get('date') or fields.Datetime.now(),
-            'message_id_header': msg_dict.get('message_id'),
-            'team_id': team.id,
-            'company_id': values.get('company_id') or team.company_id.id or self.env.company.id,
-        })
+        pending = self.create(
+            {
+                'name': (msg_dict.get('subject') or '').strip() or self.env._("Email without subject"),
+                'email_from': email_from,
+                'reason': 'malformed' if email_from else 'missing',
+                'body': msg_dict.get('body'),
+                'date': msg_dict.get('date') or fields.Datetime.now(),
+                'message_id_header': msg_dict.get('message_id'),
+                'team_id': team.id,
+                'company_id': values.get('company_id') or team.company_id.id or self.env.company.id,
+            }
+        )
         # the unusable sender stays in email_from above; the kept message and its notifications come
         # from OdooBot, as no email can be sent from an address that does not exist
         msg_dict['email_from'] = False
@@ -79,8 +88,11 @@ class CabinetMailPending(models.Model):
             pending.message_post(
                 body=self.env._(
                     "Attachments refused because they exceed the size limit: %s",
-                    ", ".join(f"{name} ({size} MB)" for name, size in refused)),
-                message_type='notification', subtype_xmlid='mail.mt_note')
+                    ", ".join(f"{name} ({size} MB)" for name, size in refused),
+                ),
+                message_type='notification',
+                subtype_xmlid='mail.mt_note',
+            )
         return pending
 
     def action_create_ticket(self):
@@ -91,13 +103,15 @@ class CabinetMailPending(models.Model):
         if not self.partner_id:
             raise UserError(self.env._("Choose the requester, the contact who sent this email, first."))
         self.check_access('write')
-        ticket = self.env['cabinet.ticket'].create({
-            'name': self.name,
-            'partner_id': self.partner_id.id,
-            'team_id': self.team_id.id,
-            'company_id': self.company_id.id,
-            'channel': 'email',
-        })
+        ticket = self.env['cabinet.ticket'].create(
+            {
+                'name': self.name,
+                'partner_id': self.partner_id.id,
+                'team_id': self.team_id.id,
+                'company_id': self.company_id.id,
+                'channel': 'email',
+            }
+        )
         attachments = self.attachment_ids.copy({'res_model': ticket._name, 'res_id': ticket.id})
         ticket.with_context(mail_post_autofollow_author_skip=True).message_post(
             body=self.body,

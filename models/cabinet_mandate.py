@@ -30,49 +30,79 @@ class CabinetMandate(models.Model):
         return fields.Date.context_today(self)
 
     name = fields.Char(compute='_compute_name', store=True, readonly=True)
-    company_id = fields.Many2one(
-        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
     # Parties
     agent_id = fields.Many2one(
-        'res.partner', required=True, index=True, tracking=True, ondelete='restrict',
+        'res.partner',
+        required=True,
+        index=True,
+        tracking=True,
+        ondelete='restrict',
         domain="[('party_type', '=', 'agent'), ('parent_id', '=', False)]",
         help="The agent party acting for the principal (a contact stands for its whole party). The "
-             "agent's contacts may follow the principal's tickets while the mandate is active.")
+        "agent's contacts may follow the principal's tickets while the mandate is active.",
+    )
     principal_id = fields.Many2one(
-        'res.partner', required=True, index=True, tracking=True, ondelete='restrict',
+        'res.partner',
+        required=True,
+        index=True,
+        tracking=True,
+        ondelete='restrict',
         domain="[('parent_id', '=', False)]",
-        help="The party that gave the mandate (a contact stands for its whole party).")
+        help="The party that gave the mandate (a contact stands for its whole party).",
+    )
     # Scope and validity
     category_ids = fields.Many2many(
-        'cabinet.category', 'cabinet_mandate_category_rel', 'mandate_id', 'category_id',
-        string="Request Types", help="Request types the agent may act on. Leave empty for every type.")
+        'cabinet.category',
+        'cabinet_mandate_category_rel',
+        'mandate_id',
+        'category_id',
+        string="Request Types",
+        help="Request types the agent may act on. Leave empty for every type.",
+    )
     date_start = fields.Date(
-        string="Valid From", required=True, tracking=True, default=lambda self: self._default_date_start())
+        string="Valid From", required=True, tracking=True, default=lambda self: self._default_date_start()
+    )
     date_end = fields.Date(
-        string="Valid Until", tracking=True, index=True,
-        help="The mandate expires after this day. Leave empty for a mandate without end date.")
+        string="Valid Until",
+        tracking=True,
+        index=True,
+        help="The mandate expires after this day. Leave empty for a mandate without end date.",
+    )
     state = fields.Selection(
         [('draft', "Draft"), ('active', "Active"), ('revoked', "Revoked"), ('expired', "Expired")],
-        required=True, default='draft', tracking=True, index=True, copy=False)
+        required=True,
+        default='draft',
+        tracking=True,
+        index=True,
+        copy=False,
+    )
     # Evidence
     document_ids = fields.Many2many(
-        'ir.attachment', 'cabinet_mandate_ir_attachment_rel', 'mandate_id', 'attachment_id',
-        string="Signed Mandate", copy=False, help="The signed mandate document(s).")
+        'ir.attachment',
+        'cabinet_mandate_ir_attachment_rel',
+        'mandate_id',
+        'attachment_id',
+        string="Signed Mandate",
+        copy=False,
+        help="The signed mandate document(s).",
+    )
     notes = fields.Html()
     revoke_reason = fields.Text(
-        copy=False, tracking=True, help="Why the mandate was revoked; fill it in before revoking.")
+        copy=False, tracking=True, help="Why the mandate was revoked; fill it in before revoking."
+    )
 
     _dates_ordered = models.Constraint(
-        'CHECK (date_end IS NULL OR date_end >= date_start)',
-        "A mandate cannot end before it starts.")
+        'CHECK (date_end IS NULL OR date_end >= date_start)', "A mandate cannot end before it starts."
+    )
 
     @api.depends('agent_id.name', 'principal_id.name')
     def _compute_name(self):
         for mandate in self:
             if mandate.agent_id and mandate.principal_id:
                 mandate.name = self.env._(
-                    "%(agent)s for %(principal)s",
-                    agent=mandate.agent_id.name, principal=mandate.principal_id.name)
+                    "%(agent)s for %(principal)s", agent=mandate.agent_id.name, principal=mandate.principal_id.name
+                )
             else:
                 mandate.name = False
 
@@ -80,10 +110,13 @@ class CabinetMandate(models.Model):
     def _check_parties(self):
         for mandate in self:
             if mandate.agent_id.commercial_partner_id.party_type != 'agent':
-                raise ValidationError(self.env._(
-                    "The agent of a mandate must be a party of type Agent: set the party type of %(party)s "
-                    "to Agent or pick the agent party.",
-                    party=mandate.agent_id.commercial_partner_id.display_name))
+                raise ValidationError(
+                    self.env._(
+                        "The agent of a mandate must be a party of type Agent: set the party type of %(party)s "
+                        "to Agent or pick the agent party.",
+                        party=mandate.agent_id.commercial_partner_id.display_name,
+                    )
+                )
             if mandate.principal_id.commercial_partner_id == mandate.agent_id.commercial_partner_id:
                 raise ValidationError(self.env._("A party cannot hold a mandate from itself."))
 
@@ -94,8 +127,11 @@ class CabinetMandate(models.Model):
 
     def write(self, vals):
         if vals.keys() & {'agent_id', 'principal_id'} and any(m.state != 'draft' for m in self):
-            raise UserError(self.env._(
-                "The parties of a mandate cannot change once it is active: revoke it and register a new one."))
+            raise UserError(
+                self.env._(
+                    "The parties of a mandate cannot change once it is active: revoke it and register a new one."
+                )
+            )
         ending = self.browse()
         narrowing = self.browse()
         if vals.get('state') in ('revoked', 'expired', 'draft'):
@@ -119,9 +155,12 @@ class CabinetMandate(models.Model):
             if mandate.state != 'draft':
                 raise UserError(self.env._("Only a draft mandate can be activated."))
             if mandate.date_end and mandate.date_end < today:
-                raise UserError(self.env._(
-                    "This mandate ended on %(date)s: correct its end date before activating it.",
-                    date=mandate.date_end))
+                raise UserError(
+                    self.env._(
+                        "This mandate ended on %(date)s: correct its end date before activating it.",
+                        date=mandate.date_end,
+                    )
+                )
         self.write({'state': 'active'})
 
     def action_revoke(self, reason=None):
@@ -175,7 +214,8 @@ class CabinetMandate(models.Model):
         if category:
             scope |= Domain('category_ids', 'in', category.ids)
         domain = (
-            Domain('state', '=', 'active') & Domain('principal_id.commercial_partner_id', '=', principal.id)
+            Domain('state', '=', 'active')
+            & Domain('principal_id.commercial_partner_id', '=', principal.id)
             & Domain('date_start', '<=', date)
             & (Domain('date_end', '=', False) | Domain('date_end', '>=', date))
             & scope
@@ -189,8 +229,10 @@ class CabinetMandate(models.Model):
         self.ensure_one()
         date = date or fields.Date.context_today(self)
         return (
-            self.state == 'active' and self.principal_id.commercial_partner_id == principal
-            and self.date_start <= date and (not self.date_end or self.date_end >= date)
+            self.state == 'active'
+            and self.principal_id.commercial_partner_id == principal
+            and self.date_start <= date
+            and (not self.date_end or self.date_end >= date)
             and (not self.category_ids or category in self.category_ids)
         )
 
@@ -207,10 +249,17 @@ class CabinetMandate(models.Model):
         Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
         state_labels = dict(self._fields['state']._description_selection(self.env))
         for mandate in self:
-            agent_contacts = self.env['res.partner'].sudo().with_context(active_test=False).search(
-                [('commercial_partner_id', '=', mandate.agent_id.commercial_partner_id.id)])
-            followers = self.env['mail.followers'].sudo().search([
-                ('res_model', '=', 'cabinet.ticket'), ('partner_id', 'in', agent_contacts.ids)])
+            agent_contacts = (
+                self.env['res.partner']
+                .sudo()
+                .with_context(active_test=False)
+                .search([('commercial_partner_id', '=', mandate.agent_id.commercial_partner_id.id)])
+            )
+            followers = (
+                self.env['mail.followers']
+                .sudo()
+                .search([('res_model', '=', 'cabinet.ticket'), ('partner_id', 'in', agent_contacts.ids)])
+            )
             followers_by_ticket = defaultdict(lambda: self.env['res.partner'])
             for follower in followers:
                 followers_by_ticket[follower.res_id] |= follower.partner_id
@@ -226,14 +275,19 @@ class CabinetMandate(models.Model):
                     ticket.message_unsubscribe(partner_ids=removed.ids)
                 if ended and (removed or ticket.mandate_id == mandate):
                     text = self.env._(
-                        "The mandate %(mandate)s is now %(state)s.", mandate=mandate.name,
-                        state=state_labels[mandate.state])
+                        "The mandate %(mandate)s is now %(state)s.",
+                        mandate=mandate.name,
+                        state=state_labels[mandate.state],
+                    )
                 elif removed:
                     text = self.env._("The mandate %(mandate)s no longer covers this ticket.", mandate=mandate.name)
                 else:
                     continue
                 if removed:
-                    text = "%s %s" % (text, self.env._(
-                        "The agent no longer follows this ticket and receives nothing more from it."))
+                    text = "%s %s" % (
+                        text,
+                        self.env._("The agent no longer follows this ticket and receives nothing more from it."),
+                    )
                 ticket.message_post(
-                    body=Markup("<p>%s</p>") % text, message_type='comment', subtype_xmlid='mail.mt_note')
+                    body=Markup("<p>%s</p>") % text, message_type='comment', subtype_xmlid='mail.mt_note'
+                )

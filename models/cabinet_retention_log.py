@@ -18,15 +18,20 @@ class CabinetRetentionLog(models.Model):
     ticket_number = fields.Char(required=True, readonly=True, index='trigram')
     closed_date = fields.Date(string="Closed On", readonly=True)
     category_id = fields.Many2one(
-        'cabinet.category', string="Request Type", readonly=True, index=True, ondelete='set null')
+        'cabinet.category', string="Request Type", readonly=True, index=True, ondelete='set null'
+    )
     policy_id = fields.Many2one(
-        'cabinet.retention.policy', string="Retention Policy", readonly=True, index=True, ondelete='set null')
-    action = fields.Selection(
-        [('anonymize', "Anonymized"), ('delete', "Deleted")], required=True, readonly=True)
+        'cabinet.retention.policy', string="Retention Policy", readonly=True, index=True, ondelete='set null'
+    )
+    action = fields.Selection([('anonymize', "Anonymized"), ('delete', "Deleted")], required=True, readonly=True)
     reason = fields.Selection(
-        [('retention', "Retention period over"), ('erasure', "Erasure request")],
-        required=True, readonly=True)
+        [('retention', "Retention period over"), ('erasure', "Erasure request")], required=True, readonly=True
+    )
     company_id = fields.Many2one('res.company', required=True, readonly=True, index=True)
     user_id = fields.Many2one(
-        'res.users', string="Done By", readonly=True, default=lambda self: self.env.user,
-        help="The data protection officer who handled an erasure request, or the system for retention.")
+        'res.users',
+        string="Done By",
+        readonly=True,
+        default=lambda self: self.env.user,
+        help="The data protection officer who handled an erasure request, or the system for retention.",
+    )

@@ -11,19 +11,26 @@ class CabinetRetentionPolicy(models.Model):
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
     period_months = fields.Integer(
-        required=True, default=60, help="How long a closed ticket is kept, counted from its closing date.")
+        required=True, default=60, help="How long a closed ticket is kept, counted from its closing date."
+    )
     action = fields.Selection(
-        [('anonymize', "Anonymize"), ('delete', "Delete")], required=True, default='anonymize',
-        help="Anonymize keeps the ticket for statistics without any personal data; delete removes it.")
+        [('anonymize', "Anonymize"), ('delete', "Delete")],
+        required=True,
+        default='anonymize',
+        help="Anonymize keeps the ticket for statistics without any personal data; delete removes it.",
+    )
     legal_reference = fields.Char(
-        translate=True, help="The law or rule that sets this period, e.g. a limitation period.")
+        translate=True, help="The law or rule that sets this period, e.g. a limitation period."
+    )
     category_ids = fields.One2many('cabinet.category', 'retention_policy_id', string="Request Types")
 
-    _period_positive = models.Constraint(
-        'CHECK (period_months > 0)', "A retention period lasts at least one month.")
+    _period_positive = models.Constraint('CHECK (period_months > 0)', "A retention period lasts at least one month.")
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_in_use(self):
-        if self.env['cabinet.category'].with_context(active_test=False).search_count(
-                [('retention_policy_id', 'in', self.ids)], limit=1):
+        if (
+            self.env['cabinet.category']
+            .with_context(active_test=False)
+            .search_count([('retention_policy_id', 'in', self.ids)], limit=1)
+        ):
             raise UserError(self.env._("This policy is still used by a request type."))

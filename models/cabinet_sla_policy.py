@@ -16,17 +16,25 @@ class CabinetSlaPolicy(models.Model):
     team_id = fields.Many2one('cabinet.team', required=True, index=True, check_company=True)
     company_id = fields.Many2one(related='team_id.company_id', store=True, index=True)
     category_ids = fields.Many2many(
-        'cabinet.category', string="Request Types", help="Leave empty to apply to every request type.")
+        'cabinet.category', string="Request Types", help="Leave empty to apply to every request type."
+    )
     priority = fields.Selection(
-        PRIORITIES, string="Minimum Priority", default='0', required=True,
-        help="Applies to tickets of this priority or higher.")
+        PRIORITIES,
+        string="Minimum Priority",
+        default='0',
+        required=True,
+        help="Applies to tickets of this priority or higher.",
+    )
     response_hours = fields.Float(
-        default=8.0, help="Working hours of the team's calendar to send a first answer to the party.")
-    resolve_hours = fields.Float(
-        default=40.0, help="Working hours of the team's calendar to close the ticket.")
+        default=8.0, help="Working hours of the team's calendar to send a first answer to the party."
+    )
+    resolve_hours = fields.Float(default=40.0, help="Working hours of the team's calendar to close the ticket.")
     escalate_to_id = fields.Many2one(
-        'res.users', string="Escalate To", domain=[('share', '=', False)],
-        help="Warned when a ticket under this policy breaches its deadlines; the team leader otherwise.")
+        'res.users',
+        domain=[('share', '=', False)],
+        help="Warned when a ticket under this policy breaches its deadlines; the team leader otherwise.",
+    )
 
     _hours_positive = models.Constraint(
-        'CHECK (response_hours >= 0 AND resolve_hours >= 0)', "Service level hours cannot be negative.")
+        'CHECK (response_hours >= 0 AND resolve_hours >= 0)', "Service level hours cannot be negative."
+    )

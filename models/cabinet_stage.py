@@ -14,26 +14,36 @@ class CabinetStage(models.Model):
     description = fields.Text(translate=True, help="What this stage means, shown to staff.")
     fold = fields.Boolean(string="Folded in Kanban", help="Folded in the kanban view when empty.")
     is_closed = fields.Boolean(
-        string="Closing Stage",
-        help="Tickets in this stage are closed: their need is answered or abandoned.")
+        string="Closing Stage", help="Tickets in this stage are closed: their need is answered or abandoned."
+    )
     team_ids = fields.Many2many(
-        'cabinet.team', 'cabinet_stage_team_rel', 'stage_id', 'team_id', string="Teams",
-        help="Teams that use this stage. Leave empty to share it with every team.")
+        'cabinet.team',
+        'cabinet_stage_team_rel',
+        'stage_id',
+        'team_id',
+        string="Teams",
+        help="Teams that use this stage. Leave empty to share it with every team.",
+    )
     mail_template_id = fields.Many2one(
-        'mail.template', string="Email Template",
+        'mail.template',
+        string="Email Template",
         domain=[('model', '=', 'cabinet.ticket')],
-        help="Sent to the ticket's party when the ticket enters this stage.")
+        help="Sent to the ticket's party when the ticket enters this stage.",
+    )
     ticket_count = fields.Integer(compute='_compute_ticket_count')
 
     def _compute_ticket_count(self):
-        counts = dict(self.env['cabinet.ticket']._read_group(
-            [('stage_id', 'in', self.ids)], ['stage_id'], ['__count']))
+        counts = dict(self.env['cabinet.ticket']._read_group([('stage_id', 'in', self.ids)], ['stage_id'], ['__count']))
         for stage in self:
             stage.ticket_count = counts.get(stage, 0)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):
-        if self.env['cabinet.ticket'].with_context(active_test=False).search_count(
-                [('stage_id', 'in', self.ids)], limit=1):
-            raise UserError(self.env._(
-                "Tickets are still in this stage. Move them to another stage or archive the stage."))
+        if (
+            self.env['cabinet.ticket']
+            .with_context(active_test=False)
+            .search_count([('stage_id', 'in', self.ids)], limit=1)
+        ):
+            raise UserError(
+                self.env._("Tickets are still in this stage. Move them to another stage or archive the stage.")
+            )

@@ -17,28 +17,49 @@ class CabinetTeam(models.Model):
     active = fields.Boolean(default=True)
     color = fields.Integer()
     description = fields.Html(translate=True)
-    company_id = fields.Many2one(
-        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
     # Members and working hours
     member_ids = fields.Many2many(
-        'res.users', 'cabinet_team_res_users_rel', 'team_id', 'user_id', string="Members",
+        'res.users',
+        'cabinet_team_res_users_rel',
+        'team_id',
+        'user_id',
+        string="Members",
         domain=[('share', '=', False)],
-        help="Staff who handle this team's tickets and see them.")
+        help="Staff who handle this team's tickets and see them.",
+    )
     leader_id = fields.Many2one(
-        'res.users', string="Team Leader", domain=[('share', '=', False)],
-        tracking=True, help="Receives the team's review digests and escalations.")
+        'res.users',
+        string="Team Leader",
+        domain=[('share', '=', False)],
+        tracking=True,
+        help="Receives the team's review digests and escalations.",
+    )
     resource_calendar_id = fields.Many2one(
-        'resource.calendar', string="Working Hours", check_company=True,
-        compute='_compute_resource_calendar_id', store=True, readonly=False,
-        help="Working hours used to compute service level deadlines.")
+        'resource.calendar',
+        string="Working Hours",
+        check_company=True,
+        compute='_compute_resource_calendar_id',
+        store=True,
+        readonly=False,
+        help="Working hours used to compute service level deadlines.",
+    )
     assignment_method = fields.Selection(
         [('manual', "Manual"), ('balanced', "Balanced workload"), ('round_robin', "Round robin")],
-        required=True, default='manual', tracking=True,
+        required=True,
+        default='manual',
+        tracking=True,
         help="How new tickets get an assignee: by hand, to the member with the fewest open "
-             "tickets, or to each member in turn.")
+        "tickets, or to each member in turn.",
+    )
     stage_ids = fields.Many2many(
-        'cabinet.stage', 'cabinet_stage_team_rel', 'team_id', 'stage_id', string="Stages",
-        help="Stages of this team's tickets, besides the stages shared by every team.")
+        'cabinet.stage',
+        'cabinet_stage_team_rel',
+        'team_id',
+        'stage_id',
+        string="Stages",
+        help="Stages of this team's tickets, besides the stages shared by every team.",
+    )
     ticket_ids = fields.One2many('cabinet.ticket', 'team_id', string="Tickets")
     # Dashboard counters
     open_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Open Tickets")
@@ -46,25 +67,34 @@ class CabinetTeam(models.Model):
     overdue_ticket_count = fields.Integer(compute='_compute_ticket_counts', string="Overdue Tickets")
     # Stale-ticket review
     last_stale_digest_date = fields.Date(
-        readonly=True, copy=False, export_string_translation=False,
-        help="When the team leader last received the digest of the team's tickets without news.")
+        readonly=True,
+        copy=False,
+        export_string_translation=False,
+        help="When the team leader last received the digest of the team's tickets without news.",
+    )
     # Email acknowledgement
     use_acknowledgement = fields.Boolean(
-        string="Acknowledge Emails", default=True,
+        string="Acknowledge Emails",
+        default=True,
         help="Answer each email that opens a ticket with the ticket number, the portal link and the "
-             "firm's rules. Automated emails (auto-replies, bounces, mailing lists) are never answered.")
+        "firm's rules. Automated emails (auto-replies, bounces, mailing lists) are never answered.",
+    )
     acknowledgement_template_id = fields.Many2one(
-        'mail.template', string="Acknowledgement Template",
+        'mail.template',
         domain=[('model', '=', 'cabinet.ticket')],
         default=lambda self: self.env.ref(
-            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False),
-        help="Sent to the requester only. Empty: the module's default acknowledgement.")
+            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False
+        ),
+        help="Sent to the requester only. Empty: the module's default acknowledgement.",
+    )
 
     @api.depends('company_id')
     def _compute_resource_calendar_id(self):
         for team in self:
             if not team.resource_calendar_id or team.resource_calendar_id.company_id not in (
-                    team.company_id, self.env['res.company']):
+                team.company_id,
+                self.env['res.company'],
+            ):
                 team.resource_calendar_id = team.company_id.resource_calendar_id
 
     @api.depends('ticket_ids.is_closed', 'ticket_ids.user_id', 'ticket_ids.date_deadline')
@@ -106,12 +136,12 @@ class CabinetTeam(models.Model):
         return self._action_team_tickets()
 
     def action_view_unassigned_tickets(self):
-        return self._action_team_tickets(
-            [('user_id', '=', False)], self.env._("%s: unassigned", self.name))
+        return self._action_team_tickets([('user_id', '=', False)], self.env._("%s: unassigned", self.name))
 
     def action_view_overdue_tickets(self):
         return self._action_team_tickets(
-            [('date_deadline', '<', fields.Date.context_today(self))], self.env._("%s: overdue", self.name))
+            [('date_deadline', '<', fields.Date.context_today(self))], self.env._("%s: overdue", self.name)
+        )
 
     def _get_assignee_for_new_ticket(self):
         """Return the member who gets the next new ticket of this team, following its
@@ -126,12 +156,15 @@ class CabinetTeam(models.Model):
             return self.env['res.users']
         Ticket = self.env['cabinet.ticket'].sudo()
         if self.assignment_method == 'balanced':
-            loads = dict(Ticket._read_group(
-                [('team_id', '=', self.id), ('is_closed', '=', False), ('user_id', 'in', members.ids)],
-                ['user_id'], ['__count']))
+            loads = dict(
+                Ticket._read_group(
+                    [('team_id', '=', self.id), ('is_closed', '=', False), ('user_id', 'in', members.ids)],
+                    ['user_id'],
+                    ['__count'],
+                )
+            )
             return min(members, key=lambda user: (loads.get(user, 0), user.id))
-        last = Ticket.search(
-            [('team_id', '=', self.id), ('user_id', 'in', members.ids)], order='id desc', limit=1)
+        last = Ticket.search([('team_id', '=', self.id), ('user_id', 'in', members.ids)], order='id desc', limit=1)
         if not last:
             return members[0]
         index = members.ids.index(last.user_id.id)

@@ -76,7 +76,8 @@ class CabinetTicket(models.Model):
         if self.env.context.get('cabinet_staff_request'):
             return self.env['cabinet.team']
         return self.env['cabinet.team'].search(
-            [('member_ids', 'in', self.env.uid), ('company_id', 'in', self.env.companies.ids)], limit=1)
+            [('member_ids', 'in', self.env.uid), ('company_id', 'in', self.env.companies.ids)], limit=1
+        )
 
     def _default_stage_id(self):
         team_id = self.env.context.get('default_team_id')
@@ -85,118 +86,214 @@ class CabinetTicket(models.Model):
     # Request
     name = fields.Char(string="Subject", required=True, tracking=True, index='trigram')
     number = fields.Char(
-        string="Ticket Number", readonly=True, copy=False, index='trigram', default="New",
-        export_string_translation=False)
+        string="Ticket Number",
+        readonly=True,
+        copy=False,
+        index='trigram',
+        default="New",
+        export_string_translation=False,
+    )
     description = fields.Html()
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        'res.company', required=True, index=True, default=lambda self: self.env.company)
+    company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
     color = fields.Integer(export_string_translation=False)
     channel = fields.Selection(
         [('email', "Email"), ('portal', "Portal"), ('phone', "Phone"), ('internal', "Internal")],
-        required=True, default='internal', help="How the request reached the firm.")
+        required=True,
+        default='internal',
+        help="How the request reached the firm.",
+    )
     category_id = fields.Many2one(
-        'cabinet.category', string="Request Type", index=True, tracking=True, check_company=True)
+        'cabinet.category', string="Request Type", index=True, tracking=True, check_company=True
+    )
     tag_ids = fields.Many2many('cabinet.tag', string="Tags")
     priority = fields.Selection(PRIORITIES, default='0', required=True, index=True, tracking=True)
     # Party: exactly one
     partner_id = fields.Many2one(
-        'res.partner', string="Requester", required=True, index=True, tracking=True,
-        check_company=True, ondelete='restrict',
-        help="The one contact who asked. The ticket belongs to this contact's party alone.")
+        'res.partner',
+        string="Requester",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+        ondelete='restrict',
+        help="The one contact who asked. The ticket belongs to this contact's party alone.",
+    )
     commercial_partner_id = fields.Many2one(
-        related='partner_id.commercial_partner_id', string="Party", store=True, index=True)
+        related='partner_id.commercial_partner_id', string="Party", store=True, index=True
+    )
     party_type = fields.Selection(related='commercial_partner_id.party_type', string="Party Type")
-    email_from = fields.Char(
-        related='partner_id.email', string="Requester Email", export_string_translation=False)
+    email_from = fields.Char(related='partner_id.email', string="Requester Email", export_string_translation=False)
     # Handling
     team_id = fields.Many2one(
-        'cabinet.team', string="Team", index=True, tracking=True, check_company=True,
-        default=_default_team_id)
+        'cabinet.team', index=True, tracking=True, check_company=True, default=lambda self: self._default_team_id()
+    )
     user_id = fields.Many2one(
-        'res.users', string="Assigned To", index=True, tracking=True,
-        domain="[('share', '=', False), ('company_ids', 'in', company_id)]")
+        'res.users',
+        string="Assigned To",
+        index=True,
+        tracking=True,
+        domain="[('share', '=', False), ('company_ids', 'in', company_id)]",
+    )
     stage_id = fields.Many2one(
-        'cabinet.stage', string="Stage", index=True, tracking=True, copy=False,
-        default=_default_stage_id, group_expand='_read_group_expand_stage_ids', ondelete='restrict',
-        domain="['|', ('team_ids', '=', False), ('team_ids', 'in', team_id)]")
+        'cabinet.stage',
+        index=True,
+        tracking=True,
+        copy=False,
+        default=lambda self: self._default_stage_id(),
+        group_expand='_read_group_expand_stage_ids',
+        ondelete='restrict',
+        domain="['|', ('team_ids', '=', False), ('team_ids', 'in', team_id)]",
+    )
     is_closed = fields.Boolean(related='stage_id.is_closed', store=True, index=True)
     closed_date = fields.Datetime(readonly=True, copy=False, index=True)
     kanban_state = fields.Selection(
         [('normal', "In Progress"), ('done', "Ready"), ('blocked', "Blocked")],
-        default='normal', copy=False, export_string_translation=False)
+        default='normal',
+        copy=False,
+        export_string_translation=False,
+    )
     # Deadlines
     date_deadline = fields.Date(string="Deadline", tracking=True, copy=False, index=True)
     reminder_date = fields.Date(
-        tracking=True, copy=False, index=True, help="The assignee is reminded of the ticket on this day.")
+        tracking=True, copy=False, index=True, help="The assignee is reminded of the ticket on this day."
+    )
     # GDPR
     legal_basis = fields.Selection(
-        LEGAL_BASES, compute='_compute_legal_basis', store=True, readonly=True,
-        help="Legal basis of the processing, from the request type.")
+        LEGAL_BASES,
+        compute='_compute_legal_basis',
+        store=True,
+        readonly=True,
+        help="Legal basis of the processing, from the request type.",
+    )
     retention_date = fields.Date(
-        compute='_compute_retention_date', store=True, index=True, copy=False,
-        help="From this day on, the closed ticket is anonymized or deleted as its retention policy says.")
+        compute='_compute_retention_date',
+        store=True,
+        index=True,
+        copy=False,
+        help="From this day on, the closed ticket is anonymized or deleted as its retention policy says.",
+    )
     legal_hold = fields.Boolean(
-        tracking=True, copy=False,
-        help="Keeps the ticket from anonymization and deletion, e.g. during a dispute.")
+        tracking=True, copy=False, help="Keeps the ticket from anonymization and deletion, e.g. during a dispute."
+    )
     anonymized = fields.Boolean(readonly=True, copy=False, index=True)
     # Service levels and reminders (scheduled actions keep the status, escalation and reminders up to date)
     sla_policy_id = fields.Many2one(
-        'cabinet.sla.policy', string="Service Level", compute='_compute_sla_policy_id', store=True,
-        precompute=True, readonly=False, index=True, tracking=True, copy=False, check_company=True,
+        'cabinet.sla.policy',
+        string="Service Level",
+        compute='_compute_sla_policy_id',
+        store=True,
+        precompute=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+        copy=False,
+        check_company=True,
         help="Matched from the team, request type and priority: the request type's own service level "
-             "first, then the team's most specific policy.")
+        "first, then the team's most specific policy.",
+    )
     sla_response_deadline = fields.Datetime(
-        string="First Answer Due", compute='_compute_sla_deadlines', store=True, precompute=True, copy=False,
-        help="The party must get a first public answer by then (working hours of the team).")
+        string="First Answer Due",
+        compute='_compute_sla_deadlines',
+        store=True,
+        precompute=True,
+        copy=False,
+        help="The party must get a first public answer by then (working hours of the team).",
+    )
     sla_resolve_deadline = fields.Datetime(
-        string="Resolution Due", compute='_compute_sla_deadlines', store=True, precompute=True, copy=False,
-        help="The ticket must be closed by then (working hours of the team).")
+        string="Resolution Due",
+        compute='_compute_sla_deadlines',
+        store=True,
+        precompute=True,
+        copy=False,
+        help="The ticket must be closed by then (working hours of the team).",
+    )
     first_response_date = fields.Datetime(
-        string="First Answered On", readonly=True, copy=False,
-        help="When a staff member first sent a public message to the party.")
+        string="First Answered On",
+        readonly=True,
+        copy=False,
+        help="When a staff member first sent a public message to the party.",
+    )
     sla_status = fields.Selection(
-        SLA_STATUSES, string="Service Level Status", compute='_compute_sla_status', store=True, precompute=True,
-        index=True, copy=False)
+        SLA_STATUSES,
+        string="Service Level Status",
+        compute='_compute_sla_status',
+        store=True,
+        precompute=True,
+        index=True,
+        copy=False,
+    )
     sla_next_check = fields.Datetime(
-        compute='_compute_sla_status', store=True, precompute=True, index=True, copy=False,
+        compute='_compute_sla_status',
+        store=True,
+        precompute=True,
+        index=True,
+        copy=False,
         export_string_translation=False,
-        help="When the service level status may change next; the scheduled action looks at the ticket then.")
+        help="When the service level status may change next; the scheduled action looks at the ticket then.",
+    )
     escalation_level = fields.Integer(
-        readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated.")
+        readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated."
+    )
     reminder_sent_date = fields.Date(
-        compute='_compute_reminder_sent_date', store=True, precompute=True, copy=False,
+        compute='_compute_reminder_sent_date',
+        store=True,
+        precompute=True,
+        copy=False,
         export_string_translation=False,
-        help="When the reminder of the reminder date was given; cleared when the reminder date changes.")
+        help="When the reminder of the reminder date was given; cleared when the reminder date changes.",
+    )
     deadline_reminder_date = fields.Date(
-        compute='_compute_deadline_reminder_date', store=True, precompute=True, copy=False,
+        compute='_compute_deadline_reminder_date',
+        store=True,
+        precompute=True,
+        copy=False,
         export_string_translation=False,
-        help="When the approaching deadline was announced to the assignee; cleared when the deadline changes.")
+        help="When the approaching deadline was announced to the assignee; cleared when the deadline changes.",
+    )
     # Mail gateway and coordination
     partner_to_qualify = fields.Boolean(
-        string="Party to Qualify", copy=False, index=True,
+        string="Party to Qualify",
+        copy=False,
+        index=True,
         help="The requester was created from an unknown email sender: check who they are and their party "
-             "type, then mark the party as checked.")
+        "type, then mark the party as checked.",
+    )
     coordination_ids = fields.Many2many(
-        'cabinet.coordination', 'cabinet_coordination_ticket_rel', 'ticket_id', 'coordination_id',
-        string="Coordinations", copy=False,
-        help="Coordinations of several parties this ticket takes part in, each party on its own ticket.")
-    coordination_count = fields.Integer(
-        compute='_compute_coordination_count', export_string_translation=False)
+        'cabinet.coordination',
+        'cabinet_coordination_ticket_rel',
+        'ticket_id',
+        'coordination_id',
+        string="Coordinations",
+        copy=False,
+        help="Coordinations of several parties this ticket takes part in, each party on its own ticket.",
+    )
+    coordination_count = fields.Integer(compute='_compute_coordination_count', export_string_translation=False)
     # Mandate: an agent files for the party; the ticket stays the party's (the principal's)
     mandate_id = fields.Many2one(
-        'cabinet.mandate', string="Mandate", index=True, tracking=True, copy=False, check_company=True,
+        'cabinet.mandate',
+        index=True,
+        tracking=True,
+        copy=False,
+        check_company=True,
         domain="[('principal_id.commercial_partner_id', '=', commercial_partner_id), ('state', '=', 'active')]",
         help="Set when the request comes from an agent acting under a mandate of the party. The requester "
-             "stays the party (the principal) or one of its contacts; the agent's contact is the acting agent.")
+        "stays the party (the principal) or one of its contacts; the agent's contact is the acting agent.",
+    )
     agent_partner_id = fields.Many2one(
-        'res.partner', string="Acting Agent", index='btree_not_null', tracking=True, copy=False,
+        'res.partner',
+        string="Acting Agent",
+        index='btree_not_null',
+        tracking=True,
+        copy=False,
         domain="[('party_type', '=', 'agent')]",
         help="The agent's contact who filed the request for the party. Follows the ticket while the mandate "
-             "lasts; the mandate is found automatically when exactly one active mandate covers the request.")
+        "lasts; the mandate is found automatically when exactly one active mandate covers the request.",
+    )
 
     _number_company_uniq = models.Constraint(
-        'UNIQUE (company_id, number)', "Ticket numbers are unique within a company.")
+        'UNIQUE (company_id, number)', "Ticket numbers are unique within a company."
+    )
 
     @api.depends('number', 'name')
     def _compute_display_name(self):
@@ -239,8 +336,7 @@ class CabinetTicket(models.Model):
     def _check_partner_id(self):
         for ticket in self:
             if not ticket.partner_id:
-                raise ValidationError(self.env._(
-                    "A ticket needs exactly one requester: choose the contact who asked."))
+                raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
 
     @api.onchange('category_id')
     def _onchange_category_id(self):
@@ -265,14 +361,14 @@ class CabinetTicket(models.Model):
             if vals.get('legal_hold'):
                 self._cabinet_check_legal_hold_write(vals)
             if not vals.get('partner_id'):
-                raise ValidationError(self.env._(
-                    "A ticket needs exactly one requester: choose the contact who asked."))
+                raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
             category = self.env['cabinet.category'].browse(vals.get('category_id'))
             if category.team_id and not vals.get('team_id'):
                 vals['team_id'] = category.team_id.id
             team = self.env['cabinet.team'].browse(vals.get('team_id'))
             company = (
-                self.env['res.company'].browse(vals['company_id']) if vals.get('company_id')
+                self.env['res.company'].browse(vals['company_id'])
+                if vals.get('company_id')
                 else team.company_id or self.env.company
             )
             vals['company_id'] = company.id
@@ -289,8 +385,7 @@ class CabinetTicket(models.Model):
     def write(self, vals):
         self._cabinet_check_legal_hold_write(vals)
         if 'partner_id' in vals and not vals['partner_id']:
-            raise ValidationError(self.env._(
-                "A ticket needs exactly one requester: choose the contact who asked."))
+            raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
         if vals.get('stage_id'):
             stage = self.env['cabinet.stage'].browse(vals['stage_id'])
             if stage.is_closed:
@@ -309,7 +404,9 @@ class CabinetTicket(models.Model):
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
-        return [dict(vals, name=self.env._("%s (copy)", ticket.name)) for ticket, vals in zip(self, vals_list)]
+        return [
+            dict(vals, name=self.env._("%s (copy)", ticket.name)) for ticket, vals in zip(self, vals_list, strict=True)
+        ]
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -319,8 +416,9 @@ class CabinetTicket(models.Model):
         self.write({'user_id': self.env.uid})
 
     def action_close(self):
-        stage = self.env['cabinet.stage'].search([('is_closed', '=', True), ('fold', '=', True)], limit=1) \
-            or self.env['cabinet.stage'].search([('is_closed', '=', True)], limit=1)
+        stage = self.env['cabinet.stage'].search([('is_closed', '=', True), ('fold', '=', True)], limit=1) or self.env[
+            'cabinet.stage'
+        ].search([('is_closed', '=', True)], limit=1)
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.write({'stage_id': stage.id})
@@ -346,11 +444,14 @@ class CabinetTicket(models.Model):
         res = super()._track_template(changes)
         ticket = self[0]
         if 'stage_id' in changes and ticket.stage_id.mail_template_id:
-            res['stage_id'] = (ticket.stage_id.mail_template_id, {
-                'auto_delete_keep_log': False,
-                'subtype_id': self.env['ir.model.data']._xmlid_to_res_id('mail.mt_note'),
-                'email_layout_xmlid': 'mail.mail_notification_light',
-            })
+            res['stage_id'] = (
+                ticket.stage_id.mail_template_id,
+                {
+                    'auto_delete_keep_log': False,
+                    'subtype_id': self.env['ir.model.data']._xmlid_to_res_id('mail.mt_note'),
+                    'email_layout_xmlid': 'mail.mail_notification_light',
+                },
+            )
         return res
 
     # ------------------------------------------------------------
@@ -367,33 +468,50 @@ class CabinetTicket(models.Model):
         for ticket in self.filtered('mandate_id'):
             mandate = ticket.mandate_id
             if mandate.principal_id.commercial_partner_id != ticket.commercial_partner_id:
-                raise ValidationError(self.env._(
-                    "Ticket %(number)s belongs to %(party)s, but mandate %(mandate)s was given by another party. "
-                    "A ticket filed under a mandate belongs to the principal: choose the principal or one of its "
-                    "contacts as requester and the agent's contact as acting agent.",
-                    number=ticket.number, party=ticket.commercial_partner_id.display_name, mandate=mandate.name))
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(number)s belongs to %(party)s, but mandate %(mandate)s was given by another party. "
+                        "A ticket filed under a mandate belongs to the principal: choose the principal or one of its "
+                        "contacts as requester and the agent's contact as acting agent.",
+                        number=ticket.number,
+                        party=ticket.commercial_partner_id.display_name,
+                        mandate=mandate.name,
+                    )
+                )
             if not mandate._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
-                raise ValidationError(self.env._(
-                    "Mandate %(mandate)s does not allow acting on ticket %(number)s: it must be active, valid "
-                    "today and cover the request type %(category)s.",
-                    mandate=mandate.name, number=ticket.number,
-                    category=ticket.category_id.display_name or self.env._("(none)")))
+                raise ValidationError(
+                    self.env._(
+                        "Mandate %(mandate)s does not allow acting on ticket %(number)s: it must be active, valid "
+                        "today and cover the request type %(category)s.",
+                        mandate=mandate.name,
+                        number=ticket.number,
+                        category=ticket.category_id.display_name or self.env._("(none)"),
+                    )
+                )
             agent = mandate.agent_id.commercial_partner_id
             if ticket.agent_partner_id and ticket.agent_partner_id.commercial_partner_id != agent:
-                raise ValidationError(self.env._(
-                    "%(contact)s does not belong to %(agent)s, the agent of mandate %(mandate)s.",
-                    contact=ticket.agent_partner_id.display_name, agent=agent.display_name,
-                    mandate=mandate.name))
+                raise ValidationError(
+                    self.env._(
+                        "%(contact)s does not belong to %(agent)s, the agent of mandate %(mandate)s.",
+                        contact=ticket.agent_partner_id.display_name,
+                        agent=agent.display_name,
+                        mandate=mandate.name,
+                    )
+                )
 
     @api.constrains('category_id', 'partner_id')
     def _check_mandate_scope(self):
         """A ticket whose mandate is still active keeps within the mandate's scope."""
         for ticket in self.filtered(lambda t: t.mandate_id.state == 'active'):
             if not ticket.mandate_id._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
-                raise ValidationError(self.env._(
-                    "Ticket %(number)s is filed under mandate %(mandate)s, which does not cover this party or "
-                    "request type: remove the mandate first or keep the ticket within its scope.",
-                    number=ticket.number, mandate=ticket.mandate_id.name))
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(number)s is filed under mandate %(mandate)s, which does not cover this party or "
+                        "request type: remove the mandate first or keep the ticket within its scope.",
+                        number=ticket.number,
+                        mandate=ticket.mandate_id.name,
+                    )
+                )
 
     def _cabinet_filter_allowed_partners(self, partners):
         """Return the subset of ``partners`` that may follow this ticket or receive its messages:
@@ -412,7 +530,8 @@ class CabinetTicket(models.Model):
         party = self.sudo().commercial_partner_id
         partners_sudo = partners.sudo()
         allowed_ids = {
-            partner.id for partner in partners_sudo
+            partner.id
+            for partner in partners_sudo
             if not partner.partner_share or (party and partner.commercial_partner_id == party)
         }
         outsiders = partners_sudo.filtered(lambda p: p.id not in allowed_ids)
@@ -426,9 +545,13 @@ class CabinetTicket(models.Model):
         self.ensure_one()
         ticket_sudo = self.sudo()
         Mandate = self.env['cabinet.mandate'].sudo()
-        return Mandate.search(Mandate._cabinet_covering_domain(
-            ticket_sudo.commercial_partner_id, ticket_sudo.category_id, company=ticket_sudo.company_id,
-        )).agent_id.commercial_partner_id
+        return Mandate.search(
+            Mandate._cabinet_covering_domain(
+                ticket_sudo.commercial_partner_id,
+                ticket_sudo.category_id,
+                company=ticket_sudo.company_id,
+            )
+        ).agent_id.commercial_partner_id
 
     def _cabinet_mail_driven(self, message_type=None):
         """Whether the current change comes from an email or a scheduled action rather than from a
@@ -438,8 +561,11 @@ class CabinetTicket(models.Model):
         ``cron_id``. This only chooses between refusing and dropping: no context key lets an
         outsider through."""
         context = self.env.context
-        return message_type == 'email' or 'cabinet_mail_automated' in context or bool(
-            context.get('cabinet_mail_gateway') or context.get('cron_id'))
+        return (
+            message_type == 'email'
+            or 'cabinet_mail_automated' in context
+            or bool(context.get('cabinet_mail_gateway') or context.get('cron_id'))
+        )
 
     def _cabinet_enforce_allowed_partners(self, partners, message_type=None, what=None):
         """Return the allowed subset of ``partners`` (see ``_cabinet_filter_allowed_partners``).
@@ -458,14 +584,22 @@ class CabinetTicket(models.Model):
         if self._cabinet_mail_driven(message_type):
             _logger.info(
                 "Ticket %s: ignored %s %s outside its party (partner ids %s)",
-                self.id, len(refused), what or "recipient(s)", refused.ids)
+                self.id,
+                len(refused),
+                what or "recipient(s)",
+                refused.ids,
+            )
             return allowed
-        raise UserError(self.env._(
-            "%(names)s may not follow or receive ticket %(number)s. Only contacts of its party "
-            "(%(party)s), the agent of an active mandate of that party covering the request type, and the "
-            "firm's staff may: each party has its own ticket, without copies to others.",
-            names=", ".join(refused.sudo().mapped('display_name')), number=self.number,
-            party=self.sudo().commercial_partner_id.display_name))
+        raise UserError(
+            self.env._(
+                "%(names)s may not follow or receive ticket %(number)s. Only contacts of its party "
+                "(%(party)s), the agent of an active mandate of that party covering the request type, and the "
+                "firm's staff may: each party has its own ticket, without copies to others.",
+                names=", ".join(refused.sudo().mapped('display_name')),
+                number=self.number,
+                party=self.sudo().commercial_partner_id.display_name,
+            )
+        )
 
     def _cabinet_refuse_addresses(self, emails, message_type=None):
         """Refuse bare email addresses that belong to no allowed partner of this ticket: UserError
@@ -474,10 +608,14 @@ class CabinetTicket(models.Model):
         if self._cabinet_mail_driven(message_type):
             _logger.info("Ticket %s: ignored %s email address(es) outside its party", self.id, len(emails))
             return
-        raise UserError(self.env._(
-            "%(emails)s may not receive ticket %(number)s: only contacts of its party, the agent of an active "
-            "mandate of that party and the firm's staff may, and no copies are sent to other addresses.",
-            emails=", ".join(emails), number=self.number))
+        raise UserError(
+            self.env._(
+                "%(emails)s may not receive ticket %(number)s: only contacts of its party, the agent of an active "
+                "mandate of that party and the firm's staff may, and no copies are sent to other addresses.",
+                emails=", ".join(emails),
+                number=self.number,
+            )
+        )
 
     def _cabinet_partners_from_emails(self, emails):
         """Map each email of ``emails`` to an allowed partner of this ticket having it, if any.
@@ -506,17 +644,25 @@ class CabinetTicket(models.Model):
             if not ticket.mandate_id:
                 mandates = Mandate.search(
                     Mandate._cabinet_covering_domain(
-                        ticket.commercial_partner_id, ticket.category_id, company=ticket.company_id)
-                    & Domain('agent_id.commercial_partner_id', '=', agent.id), limit=2)
+                        ticket.commercial_partner_id, ticket.category_id, company=ticket.company_id
+                    )
+                    & Domain('agent_id.commercial_partner_id', '=', agent.id),
+                    limit=2,
+                )
                 if len(mandates) != 1:
-                    raise ValidationError(self.env._(
-                        "%(agent)s can act for %(party)s only under a mandate: %(count)s active mandates cover "
-                        "this request. Register and activate the mandate, or choose it on the ticket.",
-                        agent=agent.display_name, party=ticket.commercial_partner_id.display_name,
-                        count=len(mandates) and self.env._("several") or self.env._("no")))
+                    raise ValidationError(
+                        self.env._(
+                            "%(agent)s can act for %(party)s only under a mandate: %(count)s active mandates cover "
+                            "this request. Register and activate the mandate, or choose it on the ticket.",
+                            agent=agent.display_name,
+                            party=ticket.commercial_partner_id.display_name,
+                            count=len(mandates) and self.env._("several") or self.env._("no"),
+                        )
+                    )
                 ticket.mandate_id = mandates
             if ticket.mandate_id._cabinet_covers(ticket.commercial_partner_id, ticket.category_id) and (
-                    ticket.agent_partner_id not in ticket.message_partner_ids):
+                ticket.agent_partner_id not in ticket.message_partner_ids
+            ):
                 ticket.message_subscribe(partner_ids=ticket.agent_partner_id.ids)
 
     def _message_subscribe(self, partner_ids=None, subtype_ids=None, customer_ids=None):
@@ -524,14 +670,17 @@ class CabinetTicket(models.Model):
             return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
         partners = self.env['res.partner'].browse(partner_ids)
         allowed_by_ticket = {
-            ticket: ticket._cabinet_enforce_allowed_partners(partners, what="follower(s)") for ticket in self}
+            ticket: ticket._cabinet_enforce_allowed_partners(partners, what="follower(s)") for ticket in self
+        }
         if all(allowed == partners for allowed in allowed_by_ticket.values()):
             return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
         for ticket, allowed in allowed_by_ticket.items():
             if allowed:
                 super(CabinetTicket, ticket)._message_subscribe(
-                    allowed.ids, subtype_ids,
-                    customer_ids=customer_ids and [pid for pid in customer_ids if pid in allowed.ids])
+                    allowed.ids,
+                    subtype_ids,
+                    customer_ids=customer_ids and [pid for pid in customer_ids if pid in allowed.ids],
+                )
         return True
 
     def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
@@ -553,24 +702,31 @@ class CabinetTicket(models.Model):
     def _message_track_post_template(self, changes):
         """Stage templates are sent by the system, not chosen by the person who moved the ticket:
         their recipients outside the rule are dropped and logged rather than blocking the change."""
-        return super(CabinetTicket, self.with_context(cabinet_mail_gateway=True))._message_track_post_template(
-            changes)
+        return super(CabinetTicket, self.with_context(cabinet_mail_gateway=True))._message_track_post_template(changes)
 
-    def _message_update_content(self, message, /, *, body, attachment_ids=None, partner_ids=None,
-                                strict=True, **kwargs):
+    def _message_update_content(
+        self, message, /, *, body, attachment_ids=None, partner_ids=None, strict=True, **kwargs
+    ):
         if partner_ids:
             partner_ids = self._cabinet_enforce_allowed_partners(
-                self.env['res.partner'].browse([int(pid) for pid in partner_ids])).ids
+                self.env['res.partner'].browse([int(pid) for pid in partner_ids])
+            ).ids
         return super()._message_update_content(
-            message, body=body, attachment_ids=attachment_ids, partner_ids=partner_ids, strict=strict, **kwargs)
+            message, body=body, attachment_ids=attachment_ids, partner_ids=partner_ids, strict=strict, **kwargs
+        )
 
-    def _message_get_suggested_recipients_batch(self, reply_discussion=False, reply_message=None,
-                                                no_create=True, primary_email=False, additional_partners=None):
+    def _message_get_suggested_recipients_batch(
+        self, reply_discussion=False, reply_message=None, no_create=True, primary_email=False, additional_partners=None
+    ):
         """Suggest only partners allowed by the rule; bare addresses (Cc of incoming mail, unknown
         senders) are never suggested."""
         suggested = super()._message_get_suggested_recipients_batch(
-            reply_discussion=reply_discussion, reply_message=reply_message, no_create=no_create,
-            primary_email=primary_email, additional_partners=additional_partners)
+            reply_discussion=reply_discussion,
+            reply_message=reply_message,
+            no_create=no_create,
+            primary_email=primary_email,
+            additional_partners=additional_partners,
+        )
         for ticket in self:
             recipients = suggested.get(ticket.id) or []
             partners = self.env['res.partner'].browse([r['partner_id'] for r in recipients if r.get('partner_id')])
@@ -588,14 +744,18 @@ class CabinetTicket(models.Model):
         emails_only = [r['email_normalized'] for r in recipients_data if not r['id']]
         allowed_emails = set(self._cabinet_partners_from_emails(emails_only)[0]) if emails_only else set()
         kept = [
-            r for r in recipients_data
+            r
+            for r in recipients_data
             if (r['id'] and (not r['share'] or r['id'] in allowed_ids))
             or (not r['id'] and r['email_normalized'] in allowed_emails)
         ]
         if len(kept) != len(recipients_data):
             _logger.info(
                 "Ticket %s: message %s not sent to %s recipient(s) outside its party",
-                self.id, message.id, len(recipients_data) - len(kept))
+                self.id,
+                message.id,
+                len(recipients_data) - len(kept),
+            )
         return kept
 
     def _notify_by_email_get_headers(self, headers=None):
@@ -617,7 +777,8 @@ class CabinetTicket(models.Model):
             alias_email = ticket.team_id.alias_email
             if alias_email:
                 reply_to[ticket.id] = self._notify_get_reply_to_formatted_email(
-                    alias_email, author_id=(author_ids or {}).get(ticket.id, False))
+                    alias_email, author_id=(author_ids or {}).get(ticket.id, False)
+                )
         return reply_to
 
     def _cabinet_restrict_outgoing_mails(self, mails):
@@ -643,13 +804,21 @@ class CabinetTicket(models.Model):
                 allowed |= self.env['res.partner'].sudo().browse([p.id for p in found.values()])
                 vals.update(email_to=False, email_cc=False)
                 if unknown:
-                    _logger.info("Ticket %s: mail %s not sent to %s address(es) outside its party",
-                                 ticket.id, mail.id, len(unknown))
+                    _logger.info(
+                        "Ticket %s: mail %s not sent to %s address(es) outside its party",
+                        ticket.id,
+                        mail.id,
+                        len(unknown),
+                    )
             if set(allowed.ids) != set(recipients.ids):
                 vals['recipient_ids'] = [Command.set(allowed.ids)]
                 if recipients - allowed:
-                    _logger.info("Ticket %s: mail %s not sent to %s partner(s) outside its party",
-                                 ticket.id, mail.id, len(recipients - allowed))
+                    _logger.info(
+                        "Ticket %s: mail %s not sent to %s partner(s) outside its party",
+                        ticket.id,
+                        mail.id,
+                        len(recipients - allowed),
+                    )
             if mail.headers:
                 try:
                     headers = ast.literal_eval(mail.headers)
@@ -658,9 +827,13 @@ class CabinetTicket(models.Model):
                 if not isinstance(headers, dict):
                     vals['headers'] = False
                 elif any(key.lower() in ('cc', 'bcc', 'x-msg-to-add') for key in headers):
-                    vals['headers'] = repr({
-                        key: value for key, value in headers.items()
-                        if key.lower() not in ('cc', 'bcc', 'x-msg-to-add')})
+                    vals['headers'] = repr(
+                        {
+                            key: value
+                            for key, value in headers.items()
+                            if key.lower() not in ('cc', 'bcc', 'x-msg-to-add')
+                        }
+                    )
             if vals:
                 mail.write(vals)
 
@@ -688,13 +861,16 @@ class CabinetTicket(models.Model):
                 diverted_from._cabinet_mail_note_diverted(self.env._("email to qualify #%s", pending.id))
             return pending
         msg_dict['author_id'] = requester.id
-        values.update({
-            'name': values.get('name') or (msg_dict.get('subject') or '').strip()
-            or self.env._("Email without subject"),
-            'partner_id': requester.id,
-            'channel': 'email',
-            'partner_to_qualify': created,
-        })
+        values.update(
+            {
+                'name': values.get('name')
+                or (msg_dict.get('subject') or '').strip()
+                or self.env._("Email without subject"),
+                'partner_id': requester.id,
+                'channel': 'email',
+                'partner_to_qualify': created,
+            }
+        )
         # the sender's address is the requester's: never write it onto the partner (email_from is related)
         ticket = super().message_new(dict(msg_dict, email_from=False), values)
         if diverted_from:
@@ -759,12 +935,22 @@ class CabinetTicket(models.Model):
                 continue
             _logger.info(
                 "Email with Message-Id %s replies to ticket %s from outside its party: opening a new ticket",
-                message_dict.get('message_id'), ticket.id)
-            result.append((model, False, {
-                'team_id': ticket.team_id.id,
-                'company_id': ticket.company_id.id,
-                'cabinet_diverted_from_id': ticket.id,
-            }, user_id, alias))
+                message_dict.get('message_id'),
+                ticket.id,
+            )
+            result.append(
+                (
+                    model,
+                    False,
+                    {
+                        'team_id': ticket.team_id.id,
+                        'company_id': ticket.company_id.id,
+                        'cabinet_diverted_from_id': ticket.id,
+                    },
+                    user_id,
+                    alias,
+                )
+            )
         return result
 
     def _cabinet_mail_author_allowed(self, partner):
@@ -815,7 +1001,8 @@ class CabinetTicket(models.Model):
         if partner:
             return partner, False
         partner = self._partner_find_from_emails_single(
-            [email_from], additional_values={email: {'party_type': 'other'}})
+            [email_from], additional_values={email: {'party_type': 'other'}}
+        )
         return partner, bool(partner)
 
     @api.model
@@ -824,8 +1011,9 @@ class CabinetTicket(models.Model):
         try:
             return float(value) if value else DEFAULT_MAX_ATTACHMENT_SIZE_MB
         except ValueError:
-            _logger.warning("Invalid cabinet_helpdesk.max_attachment_size_mb %r: using %s MB",
-                            value, DEFAULT_MAX_ATTACHMENT_SIZE_MB)
+            _logger.warning(
+                "Invalid cabinet_helpdesk.max_attachment_size_mb %r: using %s MB", value, DEFAULT_MAX_ATTACHMENT_SIZE_MB
+            )
             return DEFAULT_MAX_ATTACHMENT_SIZE_MB
 
     @api.model
@@ -864,7 +1052,8 @@ class CabinetTicket(models.Model):
         if self.team_id and not self.team_id.use_acknowledgement:
             return
         template = self.team_id.acknowledgement_template_id or self.env.ref(
-            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False)
+            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False
+        )
         if not template or not self.partner_id.email_normalized:
             return
         self._cabinet_mail_bot().with_context(
@@ -883,7 +1072,9 @@ class CabinetTicket(models.Model):
         self._cabinet_mail_bot().message_post(
             body=self.env._(
                 "An email arriving on this ticket's thread came from outside its party. It was not added "
-                "here: it is handled separately as %(reference)s.", reference=reference),
+                "here: it is handled separately as %(reference)s.",
+                reference=reference,
+            ),
             message_type='notification',
             subtype_xmlid='mail.mt_note',
         )
@@ -895,7 +1086,8 @@ class CabinetTicket(models.Model):
                 "Attachments refused because they exceed %(limit)s MB: %(files)s. The email itself was "
                 "kept and the sender was asked to send them another way.",
                 limit=self._cabinet_max_attachment_size_mb(),
-                files=", ".join(f"{name} ({size} MB)" for name, size in refused)),
+                files=", ".join(f"{name} ({size} MB)" for name, size in refused),
+            ),
             message_type='notification',
             subtype_xmlid='mail.mt_note',
         )
@@ -908,8 +1100,10 @@ class CabinetTicket(models.Model):
                 "We received your message on ticket %(number)s, but not these attachments, which exceed "
                 "%(limit)s MB: %(files)s. Please send them in smaller parts, or add them from your "
                 "customer portal.",
-                number=self.number, limit=self._cabinet_max_attachment_size_mb(),
-                files=", ".join(name for name, _size in refused)),
+                number=self.number,
+                limit=self._cabinet_max_attachment_size_mb(),
+                files=", ".join(name for name, _size in refused),
+            ),
             author_id=self.company_id.partner_id.id,
             partner_ids=partner.ids,
             message_type='auto_comment',
@@ -923,11 +1117,13 @@ class CabinetTicket(models.Model):
 
     def action_coordinate(self):
         """Create a coordination of the selected tickets (one per party) and open it."""
-        coordination = self.env['cabinet.coordination'].create({
-            'name': self.env._("Coordination of %s", ", ".join(self.mapped('number'))),
-            'ticket_ids': [Command.set(self.ids)],
-            'company_id': self[:1].company_id.id or self.env.company.id,
-        })
+        coordination = self.env['cabinet.coordination'].create(
+            {
+                'name': self.env._("Coordination of %s", ", ".join(self.mapped('number'))),
+                'ticket_ids': [Command.set(self.ids)],
+                'company_id': self[:1].company_id.id or self.env.company.id,
+            }
+        )
         return {
             'type': 'ir.actions.act_window',
             'res_model': 'cabinet.coordination',
@@ -986,8 +1182,7 @@ class CabinetTicket(models.Model):
         """Reopen the ticket at the party's request, back to the first open stage of its team."""
         self.ensure_one()
         if not self._cabinet_portal_can_reopen():
-            raise UserError(self.env._(
-                "This ticket can no longer be reopened: please file a new request instead."))
+            raise UserError(self.env._("This ticket can no longer be reopened: please file a new request instead."))
         stage = self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
         if not stage:
             raise UserError(self.env._("No open stage is configured: create a stage that is not closing."))
@@ -1009,8 +1204,9 @@ class CabinetTicket(models.Model):
         for ticket in self:
             ticket.sla_policy_id = ticket._cabinet_sla_match_policy(policies)
 
-    @api.depends('create_date', 'sla_policy_id.response_hours', 'sla_policy_id.resolve_hours',
-                 'team_id.resource_calendar_id')
+    @api.depends(
+        'create_date', 'sla_policy_id.response_hours', 'sla_policy_id.resolve_hours', 'team_id.resource_calendar_id'
+    )
     def _compute_sla_deadlines(self):
         plans = {}
         for ticket in self:
@@ -1021,14 +1217,22 @@ class CabinetTicket(models.Model):
             # before the ticket is saved (precompute), its creation date will be the transaction's time
             start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
             calendar = (
-                ticket.team_id.resource_calendar_id or policy.team_id.resource_calendar_id
+                ticket.team_id.resource_calendar_id
+                or policy.team_id.resource_calendar_id
                 or ticket.company_id.resource_calendar_id
             )
             ticket.sla_response_deadline = self._cabinet_sla_plan(calendar, start, policy.response_hours, plans)
             ticket.sla_resolve_deadline = self._cabinet_sla_plan(calendar, start, policy.resolve_hours, plans)
 
-    @api.depends('sla_policy_id', 'sla_response_deadline', 'sla_resolve_deadline', 'first_response_date',
-                 'stage_id.is_closed', 'closed_date', 'escalation_level')
+    @api.depends(
+        'sla_policy_id',
+        'sla_response_deadline',
+        'sla_resolve_deadline',
+        'first_response_date',
+        'stage_id.is_closed',
+        'closed_date',
+        'escalation_level',
+    )
     def _compute_sla_status(self):
         now = fields.Datetime.now()
         for ticket in self:
@@ -1094,15 +1298,20 @@ class CabinetTicket(models.Model):
         days = self._cabinet_int_param('cabinet_helpdesk.deadline_reminder_days', 2)
         open_tickets = Domain('is_closed', '=', False)
         steps = [
-            (open_tickets & Domain('reminder_date', '<=', today) & Domain('reminder_sent_date', '=', False),
-             lambda tickets: tickets._cabinet_send_date_reminder()),
+            (
+                open_tickets & Domain('reminder_date', '<=', today) & Domain('reminder_sent_date', '=', False),
+                lambda tickets: tickets._cabinet_send_date_reminder(),
+            ),
         ]
         if days >= 0:
-            steps.append((
-                open_tickets & Domain('date_deadline', '<=', today + timedelta(days=days))
-                & Domain('deadline_reminder_date', '=', False),
-                lambda tickets: tickets._cabinet_send_deadline_reminder(),
-            ))
+            steps.append(
+                (
+                    open_tickets
+                    & Domain('date_deadline', '<=', today + timedelta(days=days))
+                    & Domain('deadline_reminder_date', '=', False),
+                    lambda tickets: tickets._cabinet_send_deadline_reminder(),
+                )
+            )
         for domain, send in steps:
             while tickets := self.search(domain, limit=batch_size, order='id').try_lock_for_update():
                 send(tickets)
@@ -1123,13 +1332,15 @@ class CabinetTicket(models.Model):
         template = self.env.ref('cabinet_helpdesk.mail_template_stale_digest', raise_if_not_found=False)
         Team = self.env['cabinet.team']
         domain = Domain('leader_id', '!=', False) & (
-            Domain('last_stale_digest_date', '=', False) | Domain('last_stale_digest_date', '<', today))
+            Domain('last_stale_digest_date', '=', False) | Domain('last_stale_digest_date', '<', today)
+        )
         while teams := Team.search(domain, limit=batch_size, order='id').try_lock_for_update():
             for team in teams:
                 lines = self._cabinet_stale_digest_lines(team, days)
                 if lines and template and team.leader_id.active and team.leader_id.partner_id.email:
                     template.with_context(
-                        stale_lines=lines[:STALE_DIGEST_MAX_LINES], stale_days=days,
+                        stale_lines=lines[:STALE_DIGEST_MAX_LINES],
+                        stale_days=days,
                         stale_more=max(len(lines) - STALE_DIGEST_MAX_LINES, 0),
                     ).send_mail(team.id)
             teams.last_stale_digest_date = today
@@ -1146,14 +1357,18 @@ class CabinetTicket(models.Model):
         self.ensure_one()
         if self.category_id.sla_policy_id.active:
             return self.category_id.sla_policy_id
-        candidates = policies.filtered(lambda policy: (
-            policy.team_id == self.team_id
-            and policy.priority <= self.priority
-            and (not policy.category_ids or self.category_id in policy.category_ids)
-        ))
+        candidates = policies.filtered(
+            lambda policy: (
+                policy.team_id == self.team_id
+                and policy.priority <= self.priority
+                and (not policy.category_ids or self.category_id in policy.category_ids)
+            )
+        )
         return min(
-            candidates, key=lambda policy: (not policy.category_ids, -int(policy.priority), policy.sequence, policy.id),
-            default=self.env['cabinet.sla.policy'])
+            candidates,
+            key=lambda policy: (not policy.category_ids, -int(policy.priority), policy.sequence, policy.id),
+            default=self.env['cabinet.sla.policy'],
+        )
 
     @api.model
     def _cabinet_sla_plan(self, calendar, start, hours, cache):
@@ -1245,46 +1460,81 @@ class CabinetTicket(models.Model):
             ticket.escalation_level = breaches
             missed = []
             if ticket.sla_response_deadline and not ticket.first_response_date and now >= ticket.sla_response_deadline:
-                missed.append(self.env._("no first answer since %(deadline)s",
-                                         deadline=format_datetime(self.env, ticket.sla_response_deadline)))
-            elif ticket.first_response_date and ticket.sla_response_deadline \
-                    and ticket.first_response_date > ticket.sla_response_deadline:
-                missed.append(self.env._("first answer later than %(deadline)s",
-                                         deadline=format_datetime(self.env, ticket.sla_response_deadline)))
+                missed.append(
+                    self.env._(
+                        "no first answer since %(deadline)s",
+                        deadline=format_datetime(self.env, ticket.sla_response_deadline),
+                    )
+                )
+            elif (
+                ticket.first_response_date
+                and ticket.sla_response_deadline
+                and ticket.first_response_date > ticket.sla_response_deadline
+            ):
+                missed.append(
+                    self.env._(
+                        "first answer later than %(deadline)s",
+                        deadline=format_datetime(self.env, ticket.sla_response_deadline),
+                    )
+                )
             if ticket.sla_resolve_deadline and now >= ticket.sla_resolve_deadline:
-                missed.append(self.env._("not resolved since %(deadline)s",
-                                         deadline=format_datetime(self.env, ticket.sla_resolve_deadline)))
+                missed.append(
+                    self.env._(
+                        "not resolved since %(deadline)s",
+                        deadline=format_datetime(self.env, ticket.sla_resolve_deadline),
+                    )
+                )
             candidates = ticket.sla_policy_id.escalate_to_id | ticket.team_id.leader_id | ticket.user_id
             recipient = next(
                 (user for user in candidates if user.active and ticket.with_user(user).has_access('read')),
-                self.env['res.users'])
+                self.env['res.users'],
+            )
             todos[ticket] = (
-                recipient, self.env._("Escalation: service level breached"), today,
-                self.env._("Service level %(policy)s breached: %(missed)s.",
-                           policy=ticket.sla_policy_id.name, missed=", ".join(missed)))
+                recipient,
+                self.env._("Escalation: service level breached"),
+                today,
+                self.env._(
+                    "Service level %(policy)s breached: %(missed)s.",
+                    policy=ticket.sla_policy_id.name,
+                    missed=", ".join(missed),
+                ),
+            )
         self._cabinet_create_todos(todos, notify=True)
 
     def _cabinet_send_date_reminder(self):
         """Give the reminder of the reminder date and mark it as given."""
         today = fields.Date.context_today(self)
-        self._cabinet_create_todos({
-            ticket: (ticket._cabinet_reminder_user(), self.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
-                     today, self.env._("You asked to be reminded of this ticket today."))
-            for ticket in self
-        })
+        self._cabinet_create_todos(
+            {
+                ticket: (
+                    ticket._cabinet_reminder_user(),
+                    self.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
+                    today,
+                    self.env._("You asked to be reminded of this ticket today."),
+                )
+                for ticket in self
+            }
+        )
         self.reminder_sent_date = today
 
     def _cabinet_send_deadline_reminder(self):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
         today = fields.Date.context_today(self)
-        self._cabinet_create_todos({
-            ticket: (ticket._cabinet_reminder_user(),
-                     self.env._("Deadline on %(date)s: %(ticket)s",
-                                date=format_date(self.env, ticket.date_deadline), ticket=ticket.display_name),
-                     max(ticket.date_deadline, today),
-                     self.env._("The deadline of this ticket is near: answer the party or move the deadline."))
-            for ticket in self
-        })
+        self._cabinet_create_todos(
+            {
+                ticket: (
+                    ticket._cabinet_reminder_user(),
+                    self.env._(
+                        "Deadline on %(date)s: %(ticket)s",
+                        date=format_date(self.env, ticket.date_deadline),
+                        ticket=ticket.display_name,
+                    ),
+                    max(ticket.date_deadline, today),
+                    self.env._("The deadline of this ticket is near: answer the party or move the deadline."),
+                )
+                for ticket in self
+            }
+        )
         self.deadline_reminder_date = today
 
     def _cabinet_reminder_user(self):
@@ -1307,14 +1557,25 @@ class CabinetTicket(models.Model):
         vals_list = []
         for ticket, (user, summary, date_deadline, note) in todos.items():
             if user and todo_type:
-                vals_list.append({
-                    'res_model_id': model_id, 'res_id': ticket.id, 'activity_type_id': todo_type.id,
-                    'summary': summary, 'note': note, 'date_deadline': date_deadline, 'user_id': user.id,
-                })
+                vals_list.append(
+                    {
+                        'res_model_id': model_id,
+                        'res_id': ticket.id,
+                        'activity_type_id': todo_type.id,
+                        'summary': summary,
+                        'note': note,
+                        'date_deadline': date_deadline,
+                        'user_id': user.id,
+                    }
+                )
             else:
-                ticket._message_log(body=self.env._(
-                    "%(summary)s: %(note)s (nobody to warn: assign the ticket or give its team a leader)",
-                    summary=summary, note=note))
+                ticket._message_log(
+                    body=self.env._(
+                        "%(summary)s: %(note)s (nobody to warn: assign the ticket or give its team a leader)",
+                        summary=summary,
+                        note=note,
+                    )
+                )
         Activity = self.env['mail.activity'].with_context(mail_activity_quick_update=not notify)
         try:
             with self.env.cr.savepoint():
@@ -1336,29 +1597,39 @@ class CabinetTicket(models.Model):
         """
         now = fields.Datetime.now()
         threshold = now - timedelta(days=days)
-        tickets = self.search([
-            ('team_id', '=', team.id), ('is_closed', '=', False), ('create_date', '<', threshold)])
+        tickets = self.search([('team_id', '=', team.id), ('is_closed', '=', False), ('create_date', '<', threshold)])
         if not tickets:
             return []
         # automatic notes of the scheduled actions are not news (they are logged by the system user)
-        last_news = dict(self.env['mail.message'].sudo()._read_group(
-            [('model', '=', self._name), ('res_id', 'in', tickets.ids),
-             ('author_id', '!=', self.env.ref('base.partner_root').id)],
-            ['res_id'], ['date:max']))
+        last_news = dict(
+            self.env['mail.message']
+            .sudo()
+            ._read_group(
+                [
+                    ('model', '=', self._name),
+                    ('res_id', 'in', tickets.ids),
+                    ('author_id', '!=', self.env.ref('base.partner_root').id),
+                ],
+                ['res_id'],
+                ['date:max'],
+            )
+        )
         base_url = team.get_base_url()
         lines = []
         for ticket in tickets:
             last = last_news.get(ticket.id) or ticket.create_date
             if last >= threshold:
                 continue
-            lines.append({
-                'number': ticket.number,
-                'name': ticket.name,
-                'stage': ticket.stage_id.name,
-                'age': (now - ticket.create_date).days,
-                'idle': (now - last).days,
-                'url': f'{base_url}/odoo/cabinet.ticket/{ticket.id}',
-            })
+            lines.append(
+                {
+                    'number': ticket.number,
+                    'name': ticket.name,
+                    'stage': ticket.stage_id.name,
+                    'age': (now - ticket.create_date).days,
+                    'idle': (now - last).days,
+                    'url': f'{base_url}/odoo/cabinet.ticket/{ticket.id}',
+                }
+            )
         return sorted(lines, key=lambda line: (-line['idle'], line['number']))
 
     @api.model
@@ -1366,8 +1637,9 @@ class CabinetTicket(models.Model):
         """Whether ``partner`` is the partner of an internal user of the firm."""
         if partner == self.env.user.partner_id:
             return not self.env.user.share
-        return bool(self.env['res.users'].sudo().search_count(
-            [('partner_id', '=', partner.id), ('share', '=', False)], limit=1))
+        return bool(
+            self.env['res.users'].sudo().search_count([('partner_id', '=', partner.id), ('share', '=', False)], limit=1)
+        )
 
     @api.model
     def _cabinet_int_param(self, key, default):
@@ -1387,16 +1659,22 @@ class CabinetTicket(models.Model):
     def _unlink_except_legal_hold(self):
         held = self.filtered('legal_hold')
         if held:
-            raise UserError(self.env._(
-                "Tickets %(numbers)s are under legal hold: the data protection officer must lift the hold "
-                "before they can be deleted.", numbers=", ".join(held.mapped('number'))))
+            raise UserError(
+                self.env._(
+                    "Tickets %(numbers)s are under legal hold: the data protection officer must lift the hold "
+                    "before they can be deleted.",
+                    numbers=", ".join(held.mapped('number')),
+                )
+            )
 
     def _cabinet_check_legal_hold_write(self, vals):
         """Only the data protection officer places or lifts a legal hold (through any path)."""
-        if 'legal_hold' in vals and not self.env.su and not self.env.user.has_group(
-                'cabinet_helpdesk.group_cabinet_dpo'):
-            raise AccessError(self.env._(
-                "Only the data protection officer may place or lift a legal hold."))
+        if (
+            'legal_hold' in vals
+            and not self.env.su
+            and not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo')
+        ):
+            raise AccessError(self.env._("Only the data protection officer may place or lift a legal hold."))
 
     def action_open_legal_hold_wizard(self):
         """Open the wizard placing (or lifting, when all are held) a legal hold, with its reason."""
@@ -1416,8 +1694,10 @@ class CabinetTicket(models.Model):
         """Messages of the ticket its party can see (the portal's view of the thread): no internal
         notes, no staff-only logs. They make the ticket dossier and the personal data export."""
         self.ensure_one()
-        domain = Domain([('model', '=', self._name), ('res_id', '=', self.id)]) \
+        domain = (
+            Domain([('model', '=', self._name), ('res_id', '=', self.id)])
             & self.env['mail.message']._get_search_domain_share()
+        )
         return self.env['mail.message'].search(domain, order='date, id')
 
     @api.model
@@ -1429,8 +1709,19 @@ class CabinetTicket(models.Model):
         """Tracked fields whose history is kept on an anonymized ticket: they are needed for
         statistics (stage, team and assignment durations) and hold no personal data of the party."""
         return {
-            'stage_id', 'team_id', 'user_id', 'category_id', 'priority', 'date_deadline', 'reminder_date',
-            'legal_hold', 'sla_policy_id', 'sla_status', 'escalation_level', 'channel', 'company_id',
+            'stage_id',
+            'team_id',
+            'user_id',
+            'category_id',
+            'priority',
+            'date_deadline',
+            'reminder_date',
+            'legal_hold',
+            'sla_policy_id',
+            'sla_status',
+            'escalation_level',
+            'channel',
+            'company_id',
         }
 
     def _cabinet_anonymize(self):
@@ -1454,8 +1745,14 @@ class CabinetTicket(models.Model):
             'access_token': False,
         }
         for fname, field in self._fields.items():
-            if (fname not in values and field.store and not field.compute and not field.related
-                    and field.type == 'many2one' and field.comodel_name == 'res.partner'):
+            if (
+                fname not in values
+                and field.store
+                and not field.compute
+                and not field.related
+                and field.type == 'many2one'
+                and field.comodel_name == 'res.partner'
+            ):
                 values[fname] = False
         if 'mandate_id' in self._fields:
             values['mandate_id'] = False
@@ -1463,59 +1760,86 @@ class CabinetTicket(models.Model):
 
         domain = [('model', '=', self._name), ('res_id', 'in', self.ids)]
         messages = self.env['mail.message'].sudo().search(domain)
-        attachments = self.env['ir.attachment'].sudo().search(
-            [('res_model', '=', self._name), ('res_id', 'in', self.ids)])
+        attachments = (
+            self.env['ir.attachment'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)])
+        )
         (attachments | messages.attachment_ids).unlink()
         self.env['mail.notification'].sudo().search([('mail_message_id', 'in', messages.ids)]).unlink()
         messages.reaction_ids.unlink()
         messages.message_link_preview_ids.unlink()
-        self.env['mail.mail'].sudo().search([('mail_message_id', 'in', messages.ids)]).write({
-            'body_html': False, 'email_to': False, 'email_cc': False, 'headers': False,
-            'recipient_ids': [Command.clear()],
-        })
-        messages.write({
-            'body': '', 'subject': False, 'email_from': False, 'reply_to': False,
-            'author_id': anonymous.id, 'author_guest_id': False,
-            'partner_ids': [Command.clear()], 'starred_partner_ids': [Command.clear()],
-            'incoming_email_to': False, 'incoming_email_cc': False, 'outgoing_email_to': False,
-        })
+        self.env['mail.mail'].sudo().search([('mail_message_id', 'in', messages.ids)]).write(
+            {
+                'body_html': False,
+                'email_to': False,
+                'email_cc': False,
+                'headers': False,
+                'recipient_ids': [Command.clear()],
+            }
+        )
+        messages.write(
+            {
+                'body': '',
+                'subject': False,
+                'email_from': False,
+                'reply_to': False,
+                'author_id': anonymous.id,
+                'author_guest_id': False,
+                'partner_ids': [Command.clear()],
+                'starred_partner_ids': [Command.clear()],
+                'incoming_email_to': False,
+                'incoming_email_cc': False,
+                'outgoing_email_to': False,
+            }
+        )
         kept = self._cabinet_anonymize_kept_tracked_fields()
-        messages.tracking_value_ids.filtered(lambda v: v.field_id.name not in kept).write({
-            'old_value_char': False, 'new_value_char': False,
-            'old_value_text': False, 'new_value_text': False,
-            'old_value_integer': 0, 'new_value_integer': 0,
-            'old_value_float': 0.0, 'new_value_float': 0.0,
-            'old_value_datetime': False, 'new_value_datetime': False,
-        })
-        self.env['mail.followers'].sudo().search(
-            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
-        self.env['mail.activity'].sudo().search(
-            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
-        self.env['rating.rating'].sudo().search(
-            [('res_model', '=', self._name), ('res_id', 'in', self.ids)]
-        ).write({'partner_id': anonymous.id, 'feedback': False})
+        messages.tracking_value_ids.filtered(lambda v: v.field_id.name not in kept).write(
+            {
+                'old_value_char': False,
+                'new_value_char': False,
+                'old_value_text': False,
+                'new_value_text': False,
+                'old_value_integer': 0,
+                'new_value_integer': 0,
+                'old_value_float': 0.0,
+                'new_value_float': 0.0,
+                'old_value_datetime': False,
+                'new_value_datetime': False,
+            }
+        )
+        self.env['mail.followers'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
+        self.env['mail.activity'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
+        self.env['rating.rating'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)]).write(
+            {'partner_id': anonymous.id, 'feedback': False}
+        )
 
     def _cabinet_retention_log(self, action, reason):
         """Audit rows of the tickets, without personal data, before they are anonymized or deleted."""
-        self.env['cabinet.retention.log'].sudo().create([{
-            'ticket_number': ticket.number,
-            'closed_date': ticket.closed_date and ticket.closed_date.date(),
-            'category_id': ticket.category_id.id,
-            'policy_id': ticket.category_id.retention_policy_id.id,
-            'action': action,
-            'reason': reason,
-            'company_id': ticket.company_id.id,
-        } for ticket in self])
+        self.env['cabinet.retention.log'].sudo().create(
+            [
+                {
+                    'ticket_number': ticket.number,
+                    'closed_date': ticket.closed_date and ticket.closed_date.date(),
+                    'category_id': ticket.category_id.id,
+                    'policy_id': ticket.category_id.retention_policy_id.id,
+                    'action': action,
+                    'reason': reason,
+                    'company_id': ticket.company_id.id,
+                }
+                for ticket in self
+            ]
+        )
 
     @api.model
     def _retention_due_domain(self):
         """Closed tickets past their retention date, not under legal hold, not yet anonymized."""
-        return Domain([
-            ('is_closed', '=', True),
-            ('retention_date', '<=', fields.Date.context_today(self)),
-            ('legal_hold', '=', False),
-            ('anonymized', '=', False),
-        ])
+        return Domain(
+            [
+                ('is_closed', '=', True),
+                ('retention_date', '<=', fields.Date.context_today(self)),
+                ('legal_hold', '=', False),
+                ('anonymized', '=', False),
+            ]
+        )
 
     def _apply_retention(self):
         """Anonymize or delete the tickets as their retention policy says; each leaves the due domain."""
@@ -1527,7 +1851,8 @@ class CabinetTicket(models.Model):
         if to_delete:
             to_delete._cabinet_retention_log('delete', 'retention')
             self.env['rating.rating'].sudo().search(
-                [('res_model', '=', self._name), ('res_id', 'in', to_delete.ids)]).unlink()
+                [('res_model', '=', self._name), ('res_id', 'in', to_delete.ids)]
+            ).unlink()
             to_delete.unlink()
 
     @api.model
@@ -1590,12 +1915,14 @@ class CabinetTicket(models.Model):
         sequence = Sequence.search([('code', '=', 'cabinet.ticket'), ('company_id', '=', company.id)], limit=1)
         if not sequence:
             template = self.env.ref('cabinet_helpdesk.ir_sequence_cabinet_ticket', raise_if_not_found=False)
-            sequence = Sequence.create({
-                'name': self.env._("Tickets of %s", company.name),
-                'code': 'cabinet.ticket',
-                'company_id': company.id,
-                'prefix': template.prefix if template else 'T%(year)s-',
-                'padding': template.padding if template else 5,
-                'use_date_range': template.use_date_range if template else True,
-            })
+            sequence = Sequence.create(
+                {
+                    'name': self.env._("Tickets of %s", company.name),
+                    'code': 'cabinet.ticket',
+                    'company_id': company.id,
+                    'prefix': template.prefix if template else 'T%(year)s-',
+                    'padding': template.padding if template else 5,
+                    'use_date_range': template.use_date_range if template else True,
+                }
+            )
         return sequence._next()

@@ -32,7 +32,8 @@ class IrConfigParameter(models.Model):
 
     def write(self, vals):
         watched = vals.get('key') == INDIVIDUAL_ANALYTICS_PARAM or any(
-            param.key == INDIVIDUAL_ANALYTICS_PARAM for param in self)
+            param.key == INDIVIDUAL_ANALYTICS_PARAM for param in self
+        )
         previous = watched and self._cabinet_individual_analytics()
         res = super().write(vals)
         if watched:

@@ -15,7 +15,8 @@ class MailFollowers(models.Model):
         """Last line of defence of the ticket follower rule: whatever path creates followers of
         a ticket (auto-subscription, direct creation), partners outside the rule are dropped."""
         ticket_ids = {
-            vals['res_id'] for vals in vals_list
+            vals['res_id']
+            for vals in vals_list
             if vals.get('res_model') == 'cabinet.ticket' and vals.get('res_id') and vals.get('partner_id')
         }
         if ticket_ids:
@@ -30,11 +31,17 @@ class MailFollowers(models.Model):
                     'res_id': vals.get('res_id', follower.res_id),
                     'partner_id': vals.get('partner_id', follower.partner_id.id),
                 }
-                if values['res_model'] == 'cabinet.ticket' and values['partner_id'] and not (
-                        self._cabinet_filter_ticket_followers([values], {values['res_id']})):
-                    raise UserError(self.env._(
-                        "Only contacts of a ticket's party, the agent of an active mandate of that party and the "
-                        "firm's staff may follow the ticket."))
+                if (
+                    values['res_model'] == 'cabinet.ticket'
+                    and values['partner_id']
+                    and not (self._cabinet_filter_ticket_followers([values], {values['res_id']}))
+                ):
+                    raise UserError(
+                        self.env._(
+                            "Only contacts of a ticket's party, the agent of an active mandate of that party and the "
+                            "firm's staff may follow the ticket."
+                        )
+                    )
         return super().write(vals)
 
     @api.model
@@ -42,7 +49,8 @@ class MailFollowers(models.Model):
         # sudo: followers are technical records; the rule reads the tickets' party and mandates
         tickets = self.env['cabinet.ticket'].sudo().browse(ticket_ids)
         partners = self.env['res.partner'].browse(
-            {vals['partner_id'] for vals in vals_list if vals.get('res_model') == 'cabinet.ticket'})
+            {vals['partner_id'] for vals in vals_list if vals.get('res_model') == 'cabinet.ticket'}
+        )
         allowed = {}
         for ticket in tickets:
             try:
@@ -51,10 +59,16 @@ class MailFollowers(models.Model):
                 continue  # no such ticket: nobody may follow it
         kept = []
         for vals in vals_list:
-            if vals.get('res_model') == 'cabinet.ticket' and vals.get('partner_id') and (
-                    vals['partner_id'] not in allowed.get(vals.get('res_id'), ())):
-                _logger.info("Ticket %s: partner %s not added as follower, outside its party",
-                             vals.get('res_id'), vals['partner_id'])
+            if (
+                vals.get('res_model') == 'cabinet.ticket'
+                and vals.get('partner_id')
+                and (vals['partner_id'] not in allowed.get(vals.get('res_id'), ()))
+            ):
+                _logger.info(
+                    "Ticket %s: partner %s not added as follower, outside its party",
+                    vals.get('res_id'),
+                    vals['partner_id'],
+                )
                 continue
             kept.append(vals)
         return kept

@@ -29,7 +29,8 @@ class MailThread(models.AbstractModel):
     @api.model
     def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
         routes = super().message_route(
-            message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values)
+            message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
+        )
         if any(route[0] == 'cabinet.ticket' and route[1] for route in routes):
             routes = self.env['cabinet.ticket']._cabinet_mail_divert_other_parties(message_dict, routes)
         return routes
@@ -44,7 +45,8 @@ class MailThread(models.AbstractModel):
         if other_routes:
             thread_id = super()._message_route_process(message, dict(message_dict), other_routes)
         ticket_dict = {
-            key: value for key, value in message_dict.items()
+            key: value
+            for key, value in message_dict.items()
             if key not in ('partner_ids', 'cc_filtered', 'to_filtered')
         }
         automated = self.env['cabinet.ticket']._cabinet_mail_is_automated(message, message_dict)
@@ -68,7 +70,8 @@ class MailThread(models.AbstractModel):
                     fallback = 'utf-8'
                 except UnicodeDecodeError:
                     fallback = 'windows-1252'
-                _logger.info("Email %s: unknown charset %r read as %s",
-                             message_dict.get('message_id'), charset, fallback)
+                _logger.info(
+                    "Email %s: unknown charset %r read as %s", message_dict.get('message_id'), charset, fallback
+                )
                 part.set_param('charset', fallback)
         return super()._message_parse_extract_payload(message, message_dict, save_original=save_original)

@@ -73,17 +73,22 @@ class ResCompany(models.Model):
 
     # Privacy notice shown to clients on the portal before their first request (GDPR art. 13)
     cabinet_privacy_notice = fields.Html(
-        string="Privacy Notice", translate=True, sanitize=True,
+        string="Privacy Notice",
+        translate=True,
+        sanitize=True,
         default=lambda self: PRIVACY_NOTICE_DEFAULT['en_US'],
         help="Shown to clients on the portal before their first request and from every ticket page. "
-             "The firm's identity and, per request type, the purpose, legal basis and retention "
-             "period are added around this text.")
+        "The firm's identity and, per request type, the purpose, legal basis and retention "
+        "period are added around this text.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)
         companies.browse(
-            company.id for company, vals in zip(companies, vals_list) if 'cabinet_privacy_notice' not in vals
+            company.id
+            for company, vals in zip(companies, vals_list, strict=True)
+            if 'cabinet_privacy_notice' not in vals
         )._cabinet_set_default_privacy_notice()
         return companies
 
@@ -92,8 +97,9 @@ class ResCompany(models.Model):
         """Give every company the default notice in all its languages (at install and update);
         a notice a firm has already written is left as it is."""
         companies = self.search([])
-        companies.filtered(lambda c: not c.cabinet_privacy_notice).cabinet_privacy_notice = \
-            PRIVACY_NOTICE_DEFAULT['en_US']
+        companies.filtered(lambda c: not c.cabinet_privacy_notice).cabinet_privacy_notice = PRIVACY_NOTICE_DEFAULT[
+            'en_US'
+        ]
         companies._cabinet_set_default_privacy_notice()
 
     def _cabinet_set_default_privacy_notice(self):
@@ -105,11 +111,14 @@ class ResCompany(models.Model):
             return
         self.flush_recordset(['cabinet_privacy_notice'])
         translations = {lang: str(text) for lang, text in PRIVACY_NOTICE_DEFAULT.items() if lang != 'en_US'}
-        self.env.execute_query(SQL(
-            """UPDATE res_company
+        self.env.execute_query(
+            SQL(
+                """UPDATE res_company
                   SET cabinet_privacy_notice = %(translations)s::jsonb || cabinet_privacy_notice
                 WHERE id IN %(ids)s AND cabinet_privacy_notice->>'en_US' = %(default)s""",
-            translations=json.dumps(translations), ids=tuple(self.ids),
-            default=str(PRIVACY_NOTICE_DEFAULT['en_US']),
-        ))
+                translations=json.dumps(translations),
+                ids=tuple(self.ids),
+                default=str(PRIVACY_NOTICE_DEFAULT['en_US']),
+            )
+        )
         self.invalidate_recordset(['cabinet_privacy_notice'])

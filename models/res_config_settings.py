@@ -7,24 +7,40 @@ class ResConfigSettings(models.TransientModel):
 
     # Works council: per-employee figures stay off unless the firm turns them on
     cabinet_individual_analytics = fields.Boolean(
-        string="Per-Employee Analytics", config_parameter='cabinet_helpdesk.individual_analytics',
+        string="Per-Employee Analytics",
+        config_parameter='cabinet_helpdesk.individual_analytics',
         help="Show ticket figures per staff member in reports. Off by default: agree it with your works "
-             "council first where the law requires it.")
+        "council first where the law requires it.",
+    )
     # Reminders and stale-ticket review
     cabinet_deadline_reminder_days = fields.Integer(
-        string="Deadline Reminder (days before)", config_parameter='cabinet_helpdesk.deadline_reminder_days',
-        default=2, help="The assignee gets a to-do this many days before a ticket's deadline.")
+        string="Deadline Reminder (days before)",
+        config_parameter='cabinet_helpdesk.deadline_reminder_days',
+        default=2,
+        help="The assignee gets a to-do this many days before a ticket's deadline.",
+    )
     cabinet_stale_days = fields.Integer(
-        string="Stale After (days)", config_parameter='cabinet_helpdesk.stale_days', default=14,
+        string="Stale After (days)",
+        config_parameter='cabinet_helpdesk.stale_days',
+        default=14,
         help="Open tickets without any message, note or change for this many days are listed in the "
-             "weekly digest sent to each team leader.")
+        "weekly digest sent to each team leader.",
+    )
     # Client portal
     cabinet_portal_reopen_days = fields.Integer(
-        string="Reopening Period (days)", config_parameter='cabinet_helpdesk.portal_reopen_days', default=30,
-        help="Days after closing during which a client may reopen a ticket from the portal (0: never).")
+        string="Reopening Period (days)",
+        config_parameter='cabinet_helpdesk.portal_reopen_days',
+        default=30,
+        help="Days after closing during which a client may reopen a ticket from the portal (0: never).",
+    )
     cabinet_max_attachment_size_mb = fields.Integer(
-        string="Maximum Attachment Size (MB)", config_parameter='cabinet_helpdesk.max_attachment_size_mb',
-        default=20, help="Largest file accepted with a request, from the portal or by email.")
+        string="Maximum Attachment Size (MB)",
+        config_parameter='cabinet_helpdesk.max_attachment_size_mb',
+        default=20,
+        help="Largest file accepted with a request, from the portal or by email.",
+    )
     cabinet_privacy_notice = fields.Html(
-        related='company_id.cabinet_privacy_notice', readonly=False,
-        help="Privacy notice (GDPR art. 13) shown to clients on the portal before their first request.")
+        related='company_id.cabinet_privacy_notice',
+        readonly=False,
+        help="Privacy notice (GDPR art. 13) shown to clients on the portal before their first request.",
+    )

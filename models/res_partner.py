@@ -32,24 +32,40 @@ class ResPartner(models.Model):
     _inherit = 'res.partner'
 
     party_type = fields.Selection(
-        PARTY_TYPES, compute='_compute_party_type', store=True, readonly=False, index=True, recursive=True,
+        PARTY_TYPES,
+        compute='_compute_party_type',
+        store=True,
+        readonly=False,
+        index=True,
+        recursive=True,
         help="Role of this party towards the firm. Parties of different roles never share a ticket. "
-             "Contacts of a company take the company's type.")
+        "Contacts of a company take the company's type.",
+    )
     cabinet_ticket_ids = fields.One2many('cabinet.ticket', 'partner_id', string="Tickets")
     cabinet_ticket_count = fields.Integer(
-        compute='_compute_cabinet_ticket_count', string="Ticket Count", export_string_translation=False)
+        compute='_compute_cabinet_ticket_count', string="Ticket Count", export_string_translation=False
+    )
     # Mandates the party gave (as principal) or holds (as agent)
     cabinet_mandate_ids = fields.Many2many(
-        'cabinet.mandate', compute='_compute_cabinet_mandate_ids', string="Mandates",
+        'cabinet.mandate',
+        compute='_compute_cabinet_mandate_ids',
+        string="Mandates",
         groups='cabinet_helpdesk.group_cabinet_user',
-        help="Mandates this party gave as principal or holds as agent.")
+        help="Mandates this party gave as principal or holds as agent.",
+    )
     cabinet_mandate_count = fields.Integer(
-        compute='_compute_cabinet_mandate_ids', string="Mandate Count", export_string_translation=False,
-        groups='cabinet_helpdesk.group_cabinet_user')
+        compute='_compute_cabinet_mandate_ids',
+        string="Mandate Count",
+        export_string_translation=False,
+        groups='cabinet_helpdesk.group_cabinet_user',
+    )
     # Privacy notice (GDPR art. 13): when this person acknowledged the firm's notice on the portal
     cabinet_privacy_ack_date = fields.Datetime(
-        string="Privacy Notice Acknowledged On", readonly=True, copy=False,
-        help="When this person confirmed on the portal having read the firm's privacy notice.")
+        string="Privacy Notice Acknowledged On",
+        readonly=True,
+        copy=False,
+        help="When this person confirmed on the portal having read the firm's privacy notice.",
+    )
 
     @api.depends('parent_id.party_type', 'is_company')
     def _compute_party_type(self):
@@ -64,16 +80,23 @@ class ResPartner(models.Model):
         what the current user may read (confidential tickets stay out of the count)."""
         self.cabinet_ticket_count = 0
         parties = self.commercial_partner_id
-        counts = dict(self.env['cabinet.ticket']._read_group(
-            [('commercial_partner_id', 'in', parties.ids)], ['commercial_partner_id'], ['__count']))
+        counts = dict(
+            self.env['cabinet.ticket']._read_group(
+                [('commercial_partner_id', 'in', parties.ids)], ['commercial_partner_id'], ['__count']
+            )
+        )
         for partner in self:
             partner.cabinet_ticket_count = counts.get(partner.commercial_partner_id, 0)
 
     def _compute_cabinet_mandate_ids(self):
         parties = self.commercial_partner_id
         mandates = self.env['cabinet.mandate'].search(
-            ['|', ('principal_id.commercial_partner_id', 'in', parties.ids),
-             ('agent_id.commercial_partner_id', 'in', parties.ids)])
+            [
+                '|',
+                ('principal_id.commercial_partner_id', 'in', parties.ids),
+                ('agent_id.commercial_partner_id', 'in', parties.ids),
+            ]
+        )
         by_party = {}
         for mandate in mandates:
             for party in (mandate.principal_id | mandate.agent_id).commercial_partner_id:
@@ -86,10 +109,12 @@ class ResPartner(models.Model):
         self.ensure_one()
         party = self.commercial_partner_id
         action = self.env['ir.actions.act_window']._for_xml_id('cabinet_helpdesk.cabinet_mandate_action')
-        action['domain'] = ['|', ('principal_id.commercial_partner_id', '=', party.id),
-                            ('agent_id.commercial_partner_id', '=', party.id)]
-        action['context'] = {
-            'default_agent_id' if party.party_type == 'agent' else 'default_principal_id': party.id}
+        action['domain'] = [
+            '|',
+            ('principal_id.commercial_partner_id', '=', party.id),
+            ('agent_id.commercial_partner_id', '=', party.id),
+        ]
+        action['context'] = {'default_agent_id' if party.party_type == 'agent' else 'default_principal_id': party.id}
         return action
 
     def action_view_cabinet_tickets(self):
@@ -105,8 +130,7 @@ class ResPartner(models.Model):
 
     def _cabinet_check_dpo(self):
         if not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo'):
-            raise AccessError(self.env._(
-                "Only the data protection officer may export or erase a person's data."))
+            raise AccessError(self.env._("Only the data protection officer may export or erase a person's data."))
 
     def action_cabinet_export_data(self):
         """Download the personal data export of the partner's party (data protection officer)."""
@@ -181,17 +205,22 @@ class ResPartner(models.Model):
         with zipfile.ZipFile(buffer, 'w', compression=zipfile.ZIP_DEFLATED) as archive:
             for ticket in tickets_sudo.with_context(lang=party_sudo.env.lang):
                 messages = ticket._cabinet_dossier_messages()
-                ratings = self.env['rating.rating'].sudo().search(
-                    [('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id), ('consumed', '=', True)])
+                ratings = (
+                    self.env['rating.rating']
+                    .sudo()
+                    .search([('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id), ('consumed', '=', True)])
+                )
                 tickets_data.append(self._cabinet_export_ticket_values(ticket, messages, ratings))
                 folder = _safe_file_name(ticket.number)
                 pdf, _report_type = report_sudo._render_qweb_pdf(
-                    'cabinet_helpdesk.action_report_ticket_dossier', ticket.ids)
+                    'cabinet_helpdesk.action_report_ticket_dossier', ticket.ids
+                )
                 archive.writestr(f'dossiers/{folder}.pdf', pdf)
                 for attachment in messages.attachment_ids:
                     archive.writestr(
                         f'attachments/{folder}/{attachment.id}_{_safe_file_name(attachment.name)}',
-                        attachment.raw or b'')
+                        attachment.raw or b'',
+                    )
             data = {
                 'export_date': fields.Datetime.to_string(export_date),
                 'controller': party_sudo.env.company.name,
@@ -207,19 +236,27 @@ class ResPartner(models.Model):
         # Not linked to the partner: an attachment of a record is readable by whoever reads the
         # record, this one only by the person who asked for it (and administrators).
         Attachment = self.env['ir.attachment'].sudo()
-        Attachment.search(self._cabinet_export_domain() + [
-            ('name', '=like', f'{EXPORT_PREFIX}{party.id}\\_%'), ('create_uid', '=', self.env.uid),
-        ]).unlink()
-        attachment = Attachment.create({
-            'name': f'{EXPORT_PREFIX}{party.id}_{export_date.strftime("%Y%m%d")}.zip',
-            'raw': buffer.getvalue(),
-            'mimetype': 'application/zip',
-            'res_model': 'res.partner',
-            'res_id': False,
-        })
+        Attachment.search(
+            self._cabinet_export_domain()
+            + [
+                ('name', '=like', f'{EXPORT_PREFIX}{party.id}\\_%'),
+                ('create_uid', '=', self.env.uid),
+            ]
+        ).unlink()
+        attachment = Attachment.create(
+            {
+                'name': f'{EXPORT_PREFIX}{party.id}_{export_date.strftime("%Y%m%d")}.zip',
+                'raw': buffer.getvalue(),
+                'mimetype': 'application/zip',
+                'res_model': 'res.partner',
+                'res_id': False,
+            }
+        )
         party_sudo.message_post(
             body=self.env._("Personal data exported (%(count)s tickets).", count=len(tickets_sudo)),
-            message_type='comment', subtype_xmlid='mail.mt_note')
+            message_type='comment',
+            subtype_xmlid='mail.mt_note',
+        )
         return attachment
 
     @api.model
@@ -249,7 +286,9 @@ class ResPartner(models.Model):
             'language': partner.lang or None,
             'privacy_notice_acknowledged_on': (
                 fields.Datetime.to_string(partner.cabinet_privacy_ack_date)
-                if 'cabinet_privacy_ack_date' in partner._fields and partner.cabinet_privacy_ack_date else None),
+                if 'cabinet_privacy_ack_date' in partner._fields and partner.cabinet_privacy_ack_date
+                else None
+            ),
         }
 
     @api.model
@@ -262,7 +301,8 @@ class ResPartner(models.Model):
             'requester': ticket.partner_id.name,
             'request_type': category.name or None,
             'legal_basis': dict(ticket._fields['legal_basis']._description_selection(ticket.env)).get(
-                ticket.legal_basis),
+                ticket.legal_basis
+            ),
             'purpose': category.purpose or None,
             'retention_policy': category.retention_policy_id.name or None,
             'retention_date': fields.Date.to_string(ticket.retention_date) or None,
@@ -272,18 +312,24 @@ class ResPartner(models.Model):
             'created_on': fields.Datetime.to_string(ticket.create_date),
             'closed_on': fields.Datetime.to_string(ticket.closed_date) or None,
             'deadline': fields.Date.to_string(ticket.date_deadline) or None,
-            'messages': [{
-                'date': fields.Datetime.to_string(message.date),
-                'author': message.author_id.name or message.email_from or None,
-                'subject': message.subject or None,
-                'body': html2plaintext(message.body or ''),
-                'attachments': message.attachment_ids.mapped('name'),
-            } for message in messages],
-            'ratings': [{
-                'date': fields.Datetime.to_string(rating.write_date),
-                'rating': rating.rating,
-                'feedback': rating.feedback or None,
-            } for rating in ratings],
+            'messages': [
+                {
+                    'date': fields.Datetime.to_string(message.date),
+                    'author': message.author_id.name or message.email_from or None,
+                    'subject': message.subject or None,
+                    'body': html2plaintext(message.body or ''),
+                    'attachments': message.attachment_ids.mapped('name'),
+                }
+                for message in messages
+            ],
+            'ratings': [
+                {
+                    'date': fields.Datetime.to_string(rating.write_date),
+                    'rating': rating.rating,
+                    'feedback': rating.feedback or None,
+                }
+                for rating in ratings
+            ],
         }
 
     def _cabinet_erase(self):
@@ -303,38 +349,63 @@ class ResPartner(models.Model):
         anonymous = self.env['cabinet.ticket']._cabinet_anonymous_partner()
         if anonymous in self:
             raise UserError(self.env._("The anonymous placeholder partner cannot be erased."))
-        tickets_sudo = self.env['cabinet.ticket'].sudo().with_context(active_test=False).search([
-            ('partner_id', 'child_of', self.ids), ('anonymized', '=', False),
-            ('company_id', 'in', self.env.user.company_ids.ids),
-        ])
+        tickets_sudo = (
+            self.env['cabinet.ticket']
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ('partner_id', 'child_of', self.ids),
+                    ('anonymized', '=', False),
+                    ('company_id', 'in', self.env.user.company_ids.ids),
+                ]
+            )
+        )
         today = fields.Date.context_today(self)
         reasons = []
         held = tickets_sudo.filtered('legal_hold')
         if held:
-            reasons.append(self.env._(
-                "tickets %(numbers)s are under legal hold: the hold must be lifted first",
-                numbers=", ".join(held.mapped('number'))))
+            reasons.append(
+                self.env._(
+                    "tickets %(numbers)s are under legal hold: the hold must be lifted first",
+                    numbers=", ".join(held.mapped('number')),
+                )
+            )
         still_open = tickets_sudo.filtered(lambda t: not t.is_closed) - held
         if still_open:
-            reasons.append(self.env._(
-                "tickets %(numbers)s are still open: close them first",
-                numbers=", ".join(still_open.mapped('number'))))
+            reasons.append(
+                self.env._(
+                    "tickets %(numbers)s are still open: close them first",
+                    numbers=", ".join(still_open.mapped('number')),
+                )
+            )
         for ticket in tickets_sudo - held - still_open:
             if ticket.legal_basis == 'legal_obligation' and ticket.retention_date and ticket.retention_date > today:
                 policy = ticket.category_id.retention_policy_id
-                reasons.append(self.env._(
-                    "ticket %(number)s must be kept until %(date)s by a legal obligation (%(reference)s)",
-                    number=ticket.number, date=fields.Date.to_string(ticket.retention_date),
-                    reference=policy.legal_reference or policy.name))
+                reasons.append(
+                    self.env._(
+                        "ticket %(number)s must be kept until %(date)s by a legal obligation (%(reference)s)",
+                        number=ticket.number,
+                        date=fields.Date.to_string(ticket.retention_date),
+                        reference=policy.legal_reference or policy.name,
+                    )
+                )
         if reasons:
-            raise UserError(self.env._(
-                "The data of %(names)s cannot be erased: %(reasons)s.",
-                names=", ".join(self.mapped('display_name')), reasons="; ".join(reasons)))
+            raise UserError(
+                self.env._(
+                    "The data of %(names)s cannot be erased: %(reasons)s.",
+                    names=", ".join(self.mapped('display_name')),
+                    reasons="; ".join(reasons),
+                )
+            )
         tickets_sudo._cabinet_retention_log('anonymize', 'erasure')
         tickets_sudo._cabinet_anonymize()
         for partner_sudo in self.sudo():
             partner_sudo.message_post(
-                body=self.env._("Erasure request: %(count)s tickets and their messages anonymized.",
-                                count=len(tickets_sudo)),
-                message_type='comment', subtype_xmlid='mail.mt_note')
+                body=self.env._(
+                    "Erasure request: %(count)s tickets and their messages anonymized.", count=len(tickets_sudo)
+                ),
+                message_type='comment',
+                subtype_xmlid='mail.mt_note',
+            )
         return True

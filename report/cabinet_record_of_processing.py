@@ -21,11 +21,16 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         user = self.env.user
-        if not (user.has_group('cabinet_helpdesk.group_cabinet_dpo')
-                or user.has_group('cabinet_helpdesk.group_cabinet_manager')):
-            raise AccessError(self.env._(
-                "Only the data protection officer and helpdesk administrators print the record of "
-                "processing activities."))
+        if not (
+            user.has_group('cabinet_helpdesk.group_cabinet_dpo')
+            or user.has_group('cabinet_helpdesk.group_cabinet_manager')
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only the data protection officer and helpdesk administrators print the record of "
+                    "processing activities."
+                )
+            )
         categories = self.env['cabinet.category'].browse(docids)
         categories.check_access('read')
         by_company = defaultdict(lambda: self.env['cabinet.category'])
@@ -79,18 +84,26 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
         """Access rules and groups that protect tickets, as they are configured in this database
         (record rules may have been adapted by the firm)."""
         # access checked in _get_report_values: DPO or helpdesk administrator
-        rules_sudo = self.env['ir.rule'].sudo().search(
-            [('model_id.model', '=', 'cabinet.ticket'), ('active', '=', True)], order='id')
-        groups_sudo = self.env['res.groups'].sudo().browse(
-            [self.env.ref(xmlid).id for xmlid in RECORD_GROUPS])
+        rules_sudo = (
+            self.env['ir.rule']
+            .sudo()
+            .search([('model_id.model', '=', 'cabinet.ticket'), ('active', '=', True)], order='id')
+        )
+        groups_sudo = self.env['res.groups'].sudo().browse([self.env.ref(xmlid).id for xmlid in RECORD_GROUPS])
         return {
-            'rules': [{
-                'name': rule.name,
-                'scope': ", ".join(rule.groups.mapped('full_name')) or self.env._("Everyone"),
-            } for rule in rules_sudo],
-            'groups': [{
-                'name': group.full_name,
-                'comment': group.comment or "",
-                'user_count': len(group.all_user_ids.filtered(lambda u: u.active)),
-            } for group in groups_sudo],
+            'rules': [
+                {
+                    'name': rule.name,
+                    'scope': ", ".join(rule.groups.mapped('full_name')) or self.env._("Everyone"),
+                }
+                for rule in rules_sudo
+            ],
+            'groups': [
+                {
+                    'name': group.full_name,
+                    'comment': group.comment or "",
+                    'user_count': len(group.all_user_ids.filtered(lambda u: u.active)),
+                }
+                for group in groups_sudo
+            ],
         }

@@ -49,34 +49,60 @@ class ReportCabinetTeamAnalytics(models.AbstractModel):
         domain = Domain('team_id', 'in', teams.ids)
         figures = {team.id: self._empty_figures() for team in teams}
 
-        for (team, count, open_count, closed_count, response_avg, responses, resolution_avg, resolutions,
-             sla_compliance, sla_decided, rating_avg, rating_count) in Analysis._read_group(
-                domain, ['team_id'], [
-                    '__count', 'backlog_days:count', 'resolution_hours:count',
-                    'response_hours:avg', 'response_hours:array_agg',
-                    'resolution_hours:avg', 'resolution_hours:array_agg',
-                    'sla_compliance:avg', 'sla_compliance:count', 'rating:avg', 'rating:count',
-                ]):
-            figures[team.id].update({
-                'count': count,
-                'open': open_count,
-                'closed': closed_count,
-                'response_avg': self._value(response_avg),
-                'response_median': self._median(responses),
-                'resolution_avg': self._value(resolution_avg),
-                'resolution_median': self._median(resolutions),
-                'sla_compliance': self._value(sla_compliance),
-                'sla_decided': sla_decided,
-                'rating_avg': self._value(rating_avg),
-                'rating_count': rating_count,
-            })
+        for (
+            team,
+            count,
+            open_count,
+            closed_count,
+            response_avg,
+            responses,
+            resolution_avg,
+            resolutions,
+            sla_compliance,
+            sla_decided,
+            rating_avg,
+            rating_count,
+        ) in Analysis._read_group(
+            domain,
+            ['team_id'],
+            [
+                '__count',
+                'backlog_days:count',
+                'resolution_hours:count',
+                'response_hours:avg',
+                'response_hours:array_agg',
+                'resolution_hours:avg',
+                'resolution_hours:array_agg',
+                'sla_compliance:avg',
+                'sla_compliance:count',
+                'rating:avg',
+                'rating:count',
+            ],
+        ):
+            figures[team.id].update(
+                {
+                    'count': count,
+                    'open': open_count,
+                    'closed': closed_count,
+                    'response_avg': self._value(response_avg),
+                    'response_median': self._median(responses),
+                    'resolution_avg': self._value(resolution_avg),
+                    'resolution_median': self._median(resolutions),
+                    'sla_compliance': self._value(sla_compliance),
+                    'sla_decided': sla_decided,
+                    'rating_avg': self._value(rating_avg),
+                    'rating_count': rating_count,
+                }
+            )
 
         for team, status, count in Analysis._read_group(
-                domain & Domain('sla_status', '!=', False), ['team_id', 'sla_status'], ['__count']):
+            domain & Domain('sla_status', '!=', False), ['team_id', 'sla_status'], ['__count']
+        ):
             figures[team.id]['sla_statuses'][status] = count
 
         for team, bucket, count in Analysis._read_group(
-                domain & Domain('is_closed', '=', False), ['team_id', 'age_bucket'], ['__count']):
+            domain & Domain('is_closed', '=', False), ['team_id', 'age_bucket'], ['__count']
+        ):
             figures[team.id]['buckets'][bucket] = count
 
         # volume of the last months, the current one included
@@ -87,41 +113,56 @@ class ReportCabinetTeamAnalytics(models.AbstractModel):
         created = defaultdict(int)
         closed = defaultdict(int)
         for team, month, count in Analysis._read_group(
-                domain & Domain('create_date', '>=', start_dt), ['team_id', 'create_date:month'], ['__count']):
+            domain & Domain('create_date', '>=', start_dt), ['team_id', 'create_date:month'], ['__count']
+        ):
             created[team.id, month.year, month.month] = count
         for team, month, count in Analysis._read_group(
-                domain & Domain('closed_date', '>=', start_dt), ['team_id', 'closed_date:month'], ['__count']):
+            domain & Domain('closed_date', '>=', start_dt), ['team_id', 'closed_date:month'], ['__count']
+        ):
             closed[team.id, month.year, month.month] = count
         for team in teams:
-            figures[team.id]['months'] = [{
-                'label': format_date(self.env, month, date_format='MMM yyyy'),
-                'created': created[team.id, month.year, month.month],
-                'closed': closed[team.id, month.year, month.month],
-            } for month in months]
+            figures[team.id]['months'] = [
+                {
+                    'label': format_date(self.env, month, date_format='MMM yyyy'),
+                    'created': created[team.id, month.year, month.month],
+                    'closed': closed[team.id, month.year, month.month],
+                }
+                for month in months
+            ]
 
         if individual:
             for team, user, count, open_count, resolution_avg, sla_compliance in Analysis._read_group(
-                    domain, ['team_id', 'user_id'],
-                    ['__count', 'backlog_days:count', 'resolution_hours:avg', 'sla_compliance:avg'],
-                    order='team_id, user_id'):
-                figures[team.id]['employees'].append({
-                    'name': user.name if user else self.env._("Unassigned"),
-                    'count': count,
-                    'open': open_count,
-                    'resolution_avg': self._value(resolution_avg),
-                    'sla_compliance': self._value(sla_compliance),
-                })
+                domain,
+                ['team_id', 'user_id'],
+                ['__count', 'backlog_days:count', 'resolution_hours:avg', 'sla_compliance:avg'],
+                order='team_id, user_id',
+            ):
+                figures[team.id]['employees'].append(
+                    {
+                        'name': user.name if user else self.env._("Unassigned"),
+                        'count': count,
+                        'open': open_count,
+                        'resolution_avg': self._value(resolution_avg),
+                        'sla_compliance': self._value(sla_compliance),
+                    }
+                )
         return figures
 
     @api.model
     def _empty_figures(self):
         return {
-            'count': 0, 'open': 0, 'closed': 0,
-            'response_avg': None, 'response_median': None,
-            'resolution_avg': None, 'resolution_median': None,
-            'sla_compliance': None, 'sla_decided': 0,
+            'count': 0,
+            'open': 0,
+            'closed': 0,
+            'response_avg': None,
+            'response_median': None,
+            'resolution_avg': None,
+            'resolution_median': None,
+            'sla_compliance': None,
+            'sla_decided': 0,
             'sla_statuses': defaultdict(int),
-            'rating_avg': None, 'rating_count': 0,
+            'rating_avg': None,
+            'rating_count': 0,
             'buckets': defaultdict(int),
             'months': [],
             'employees': [],

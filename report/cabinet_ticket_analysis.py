@@ -39,38 +39,62 @@ class CabinetTicketAnalysis(models.Model):
     commercial_partner_id = fields.Many2one('res.partner', string="Party", readonly=True)
     party_type = fields.Selection(PARTY_TYPES, readonly=True)
     channel = fields.Selection(
-        [('email', "Email"), ('portal', "Portal"), ('phone', "Phone"), ('internal', "Internal")], readonly=True)
+        [('email', "Email"), ('portal', "Portal"), ('phone', "Phone"), ('internal', "Internal")], readonly=True
+    )
     priority = fields.Selection(PRIORITIES, readonly=True)
     user_id = fields.Many2one(
-        'res.users', string="Assigned To", readonly=True,
+        'res.users',
+        string="Assigned To",
+        readonly=True,
         groups='cabinet_helpdesk.group_cabinet_individual_analytics,cabinet_helpdesk.group_cabinet_dpo',
-        help="Filled only while per-employee analytics are on (works council setting).")
+        help="Filled only while per-employee analytics are on (works council setting).",
+    )
     create_date = fields.Datetime(string="Created On", readonly=True)
     closed_date = fields.Datetime(string="Closed On", readonly=True)
     is_closed = fields.Boolean(string="Closed", readonly=True)
     # Service level
     sla_status = fields.Selection(SLA_STATUSES, string="Service Level Status", readonly=True)
     sla_compliance = fields.Float(
-        string="Service Level Met (%)", readonly=True, aggregator='avg',
-        help="100 for a ticket whose service level was met, 0 for a breached one, empty while undecided.")
+        string="Service Level Met (%)",
+        readonly=True,
+        aggregator='avg',
+        help="100 for a ticket whose service level was met, 0 for a breached one, empty while undecided.",
+    )
     # Measures
     response_hours = fields.Float(
-        string="First Answer (hours)", readonly=True, aggregator='avg',
-        help="Calendar hours from creation to the first public answer to the party.")
+        string="First Answer (hours)",
+        readonly=True,
+        aggregator='avg',
+        help="Calendar hours from creation to the first public answer to the party.",
+    )
     resolution_hours = fields.Float(
-        string="Resolution (hours)", readonly=True, aggregator='avg',
-        help="Calendar hours from creation to closing, for closed tickets.")
+        string="Resolution (hours)",
+        readonly=True,
+        aggregator='avg',
+        help="Calendar hours from creation to closing, for closed tickets.",
+    )
     backlog_days = fields.Integer(
-        string="Backlog Age (days)", readonly=True, aggregator='avg',
-        help="Days since creation, for open tickets.")
+        string="Backlog Age (days)", readonly=True, aggregator='avg', help="Days since creation, for open tickets."
+    )
     age_bucket = fields.Selection(AGE_BUCKETS, string="Backlog Age", readonly=True)
-    rating = fields.Float(
-        readonly=True, aggregator='avg', help="Last satisfaction rating given by the party, if any.")
+    rating = fields.Float(readonly=True, aggregator='avg', help="Last satisfaction rating given by the party, if any.")
 
     _depends = {
         'cabinet.ticket': [
-            'number', 'company_id', 'team_id', 'category_id', 'stage_id', 'commercial_partner_id', 'channel',
-            'priority', 'user_id', 'create_date', 'closed_date', 'is_closed', 'active', 'sla_status',
+            'number',
+            'company_id',
+            'team_id',
+            'category_id',
+            'stage_id',
+            'commercial_partner_id',
+            'channel',
+            'priority',
+            'user_id',
+            'create_date',
+            'closed_date',
+            'is_closed',
+            'active',
+            'sla_status',
             'first_response_date',
         ],
         'res.partner': ['party_type'],
@@ -156,7 +180,10 @@ class CabinetTicketAnalysis(models.Model):
         if not field or field.type not in ('many2one', 'many2many') or field.comodel_name != 'res.users':
             return
         if not self._individual_analytics_allowed():
-            raise AccessError(self.env._(
-                "Figures per staff member are turned off in this database (works council setting): "
-                "group by team instead. An administrator can turn per-employee analytics on in the "
-                "Helpdesk settings once the firm has agreed it."))
+            raise AccessError(
+                self.env._(
+                    "Figures per staff member are turned off in this database (works council setting): "
+                    "group by team instead. An administrator can turn per-employee analytics on in the "
+                    "Helpdesk settings once the firm has agreed it."
+                )
+            )

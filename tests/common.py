@@ -15,23 +15,43 @@ class CabinetFactories:
     def _setup_cabinet_data(cls):
         cls.company = cls.env.company
         cls.user_manager = new_test_user(
-            cls.env, login='cab_manager', name="Maria Manager", email='maria.manager@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_manager')
+            cls.env,
+            login='cab_manager',
+            name="Maria Manager",
+            email='maria.manager@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_manager',
+        )
         cls.user_a = new_test_user(
-            cls.env, login='cab_user', name="Anna Architect", email='anna@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_user')
+            cls.env,
+            login='cab_user',
+            name="Anna Architect",
+            email='anna@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_user',
+        )
         cls.user_b = new_test_user(
-            cls.env, login='cab_user_b', name="Bruno Builder", email='bruno@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_user')
+            cls.env,
+            login='cab_user_b',
+            name="Bruno Builder",
+            email='bruno@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_user',
+        )
         cls.user_employee = new_test_user(
-            cls.env, login='cab_employee', name="Eva Employee", email='eva@firm.example',
-            groups='base.group_user')
-        cls.team_a = cls.env['cabinet.team'].create({
-            'name': "Team A", 'member_ids': [Command.set(cls.user_a.ids)], 'leader_id': cls.user_a.id,
-        })
-        cls.team_b = cls.env['cabinet.team'].create({
-            'name': "Team B", 'member_ids': [Command.set(cls.user_b.ids)], 'leader_id': cls.user_b.id,
-        })
+            cls.env, login='cab_employee', name="Eva Employee", email='eva@firm.example', groups='base.group_user'
+        )
+        cls.team_a = cls.env['cabinet.team'].create(
+            {
+                'name': "Team A",
+                'member_ids': [Command.set(cls.user_a.ids)],
+                'leader_id': cls.user_a.id,
+            }
+        )
+        cls.team_b = cls.env['cabinet.team'].create(
+            {
+                'name': "Team B",
+                'member_ids': [Command.set(cls.user_b.ids)],
+                'leader_id': cls.user_b.id,
+            }
+        )
         cls.stage_new = cls.env.ref('cabinet_helpdesk.cabinet_stage_new')
         cls.stage_progress = cls.env.ref('cabinet_helpdesk.cabinet_stage_in_progress')
         cls.stage_done = cls.env.ref('cabinet_helpdesk.cabinet_stage_done')
@@ -42,10 +62,12 @@ class CabinetFactories:
         cls.party_b = cls._create_party("Party B Ltd", party_type='company', email='office@party-b.example')
         cls.contact_b = cls._create_party("Bob B", parent=cls.party_b, email='bob@party-b.example')
         cls.portal_a = new_test_user(
-            cls.env, login='cab_portal', name="Alan A", email='alan@party-a.example', groups='base.group_portal')
+            cls.env, login='cab_portal', name="Alan A", email='alan@party-a.example', groups='base.group_portal'
+        )
         cls.portal_a.partner_id.parent_id = cls.party_a
         cls.portal_b = new_test_user(
-            cls.env, login='cab_portal_b', name="Betty B", email='betty@party-b.example', groups='base.group_portal')
+            cls.env, login='cab_portal_b', name="Betty B", email='betty@party-b.example', groups='base.group_portal'
+        )
         cls.portal_b.partner_id.parent_id = cls.party_b
 
     @classmethod
@@ -70,7 +92,6 @@ class CabinetFactories:
 
 
 class CabinetCommon(CabinetFactories, TransactionCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -9,22 +9,26 @@ from .common import CabinetCommon
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestCabinetAccessRights(CabinetCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.ticket_a = cls._create_ticket(cls.contact_a, team=cls.team_a, name="Team A ticket")
         cls.ticket_b = cls._create_ticket(cls.contact_b, team=cls.team_b, name="Team B ticket")
         cls.ticket_b_assigned_a = cls._create_ticket(
-            cls.contact_b, team=cls.team_b, user_id=cls.user_a.id, name="Team B ticket assigned to A")
+            cls.contact_b, team=cls.team_b, user_id=cls.user_a.id, name="Team B ticket assigned to A"
+        )
         cls.hr_team = cls.category_hr.team_id
         cls.user_hr = new_test_user(
-            cls.env, login='cab_hr', name="Hanna HR", groups='cabinet_helpdesk.group_cabinet_user')
+            cls.env, login='cab_hr', name="Hanna HR", groups='cabinet_helpdesk.group_cabinet_user'
+        )
         cls.hr_team.member_ids = [Command.link(cls.user_hr.id)]
-        cls.ticket_hr = cls.env['cabinet.ticket'].create({
-            'name': "My payslip is wrong", 'partner_id': cls.user_employee.partner_id.id,
-            'category_id': cls.category_hr.id,
-        })
+        cls.ticket_hr = cls.env['cabinet.ticket'].create(
+            {
+                'name': "My payslip is wrong",
+                'partner_id': cls.user_employee.partner_id.id,
+                'category_id': cls.category_hr.id,
+            }
+        )
 
     def _visible(self, user):
         return self.env['cabinet.ticket'].with_user(user).search([])
@@ -53,19 +57,24 @@ class TestCabinetAccessRights(CabinetCommon):
         self.assertNotIn(self.ticket_hr, visible, "Confidential tickets stay out of a manager's sight")
         self.assertEqual(
             self.env['cabinet.ticket'].with_user(self.user_manager).search_count([('id', '=', self.ticket_hr.id)]),
-            0, "Counters leave confidential tickets out too")
+            0,
+            "Counters leave confidential tickets out too",
+        )
 
     def test_confidential_ticket_visible_to_requester_and_handling_team(self):
         self.assertIn(self.ticket_hr, self._visible(self.user_hr), "The handling team sees the request")
-        self.assertEqual(self._visible(self.user_employee), self.ticket_hr,
-                         "The requester sees their own request, and only it")
+        self.assertEqual(
+            self._visible(self.user_employee), self.ticket_hr, "The requester sees their own request, and only it"
+        )
         self.assertNotIn(self.ticket_hr, self._visible(self.user_a))
         self.assertNotIn(self.ticket_hr, self._visible(self.user_b))
 
     @users('cab_employee')
     def test_employee_files_own_request(self):
-        form = Form(self.env['cabinet.ticket'].with_context(cabinet_staff_request=True),
-                    view='cabinet_helpdesk.cabinet_ticket_view_form_request')
+        form = Form(
+            self.env['cabinet.ticket'].with_context(cabinet_staff_request=True),
+            view='cabinet_helpdesk.cabinet_ticket_view_form_request',
+        )
         form.name = "Laptop does not start"
         form.category_id = self.env.ref('cabinet_helpdesk.cabinet_category_it_incident')
         ticket = form.save()
@@ -91,17 +100,31 @@ class TestCabinetAccessRights(CabinetCommon):
     @mute_logger('odoo.addons.base.models.ir_rule')
     def test_multi_company(self):
         company_2 = self.env['res.company'].create({'name': "Second Firm"})
-        team_2 = self.env['cabinet.team'].create({
-            'name': "Team 2", 'company_id': company_2.id, 'member_ids': [Command.link(self.user_a.id)],
-        })
-        ticket_2 = self.env['cabinet.ticket'].create({
-            'name': "Other company", 'partner_id': self.contact_a.id, 'team_id': team_2.id,
-        })
-        self.assertNotIn(ticket_2, self._visible(self.user_manager),
-                         "A manager of company 1 does not see company 2's tickets")
+        team_2 = self.env['cabinet.team'].create(
+            {
+                'name': "Team 2",
+                'company_id': company_2.id,
+                'member_ids': [Command.link(self.user_a.id)],
+            }
+        )
+        ticket_2 = self.env['cabinet.ticket'].create(
+            {
+                'name': "Other company",
+                'partner_id': self.contact_a.id,
+                'team_id': team_2.id,
+            }
+        )
+        self.assertNotIn(
+            ticket_2, self._visible(self.user_manager), "A manager of company 1 does not see company 2's tickets"
+        )
         self.user_manager.company_ids = [Command.link(company_2.id)]
-        self.assertIn(ticket_2, self.env['cabinet.ticket'].with_user(self.user_manager).with_context(
-            allowed_company_ids=[self.company.id, company_2.id]).search([]))
+        self.assertIn(
+            ticket_2,
+            self.env['cabinet.ticket']
+            .with_user(self.user_manager)
+            .with_context(allowed_company_ids=[self.company.id, company_2.id])
+            .search([]),
+        )
         with self.assertRaises(AccessError):
             ticket_2.with_user(self.user_b).read(['name'])
 

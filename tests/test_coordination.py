@@ -11,7 +11,6 @@ from .common import CabinetFactories
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestCoordination(CabinetFactories, MailCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -27,12 +26,18 @@ class TestCoordination(CabinetFactories, MailCommon):
         cls.synthesis = "<p>The scaffolding goes up on Monday; each of you confirms access by Friday.</p>"
 
     def _create_coordination(self, **values):
-        return self.env['cabinet.coordination'].with_user(self.user_a).create({
-            'name': "Facade coordination",
-            'ticket_ids': [Command.set(self.tickets.ids)],
-            'synthesis': self.synthesis,
-            **values,
-        })
+        return (
+            self.env['cabinet.coordination']
+            .with_user(self.user_a)
+            .create(
+                {
+                    'name': "Facade coordination",
+                    'ticket_ids': [Command.set(self.tickets.ids)],
+                    'synthesis': self.synthesis,
+                    **values,
+                }
+            )
+        )
 
     def test_send_synthesis_one_message_per_party(self):
         coordination = self._create_coordination()
@@ -60,7 +65,8 @@ class TestCoordination(CabinetFactories, MailCommon):
         parties = self.env['res.partner']
         for mail in self._mails:
             recipients = self.env['res.partner'].search(
-                [('email_normalized', 'in', [email_normalize(a) for a in mail['email_to']])])
+                [('email_normalized', 'in', [email_normalize(a) for a in mail['email_to']])]
+            )
             external = recipients.filtered('partner_share')
             self.assertEqual(len(external.commercial_partner_id), 1, "Each email reaches a single party")
             parties |= external.commercial_partner_id
@@ -95,8 +101,11 @@ class TestCoordination(CabinetFactories, MailCommon):
         self.assertEqual(self.ticket_a.coordination_ids, coordination)
         self.assertEqual(self.ticket_a.coordination_count, 1)
         server_action = self.env.ref('cabinet_helpdesk.cabinet_ticket_action_coordinate')
-        result = server_action.with_user(self.user_a).with_context(
-            active_model='cabinet.ticket', active_ids=self.ticket_c.ids).run()
+        result = (
+            server_action.with_user(self.user_a)
+            .with_context(active_model='cabinet.ticket', active_ids=self.ticket_c.ids)
+            .run()
+        )
         self.assertEqual(self.env['cabinet.coordination'].browse(result['res_id']).ticket_ids, self.ticket_c)
 
     @users('cab_portal', 'cab_employee')

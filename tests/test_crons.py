@@ -11,15 +11,18 @@ from .common import CabinetFactories
 
 
 class CabinetCronCommon(CabinetFactories, MailCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_cabinet_data()
         cls.env['cabinet.sla.policy'].search([]).active = False
         cls.user_a2 = new_test_user(
-            cls.env, login='cab_user_a2', name="Aline Second", email='aline@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_user')
+            cls.env,
+            login='cab_user_a2',
+            name="Aline Second",
+            email='aline@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_user',
+        )
         cls.team_a.member_ids |= cls.user_a2
 
     @contextmanager
@@ -42,13 +45,13 @@ class CabinetCronCommon(CabinetFactories, MailCommon):
 
     def _todos(self, tickets, user=None):
         activities = tickets.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref('mail.mail_activity_data_todo'))
+            lambda a: a.activity_type_id == self.env.ref('mail.mail_activity_data_todo')
+        )
         return activities.filtered(lambda a: a.user_id == user) if user else activities
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestReminders(CabinetCronCommon):
-
     @freeze_time('2026-03-10 09:00:00')
     def test_reminder_date(self):
         """The reminder of the day goes once to the assignee, or the team leader without one."""
@@ -56,7 +59,8 @@ class TestReminders(CabinetCronCommon):
         late = self._create_ticket(self.contact_a, user_id=False, reminder_date=date(2026, 3, 1))
         future = self._create_ticket(self.contact_a, user_id=self.user_a2.id, reminder_date=date(2026, 3, 11))
         closed = self._create_ticket(
-            self.contact_a, user_id=self.user_a2.id, reminder_date=date(2026, 3, 10), stage_id=self.stage_done.id)
+            self.contact_a, user_id=self.user_a2.id, reminder_date=date(2026, 3, 10), stage_id=self.stage_done.id
+        )
         self._run_cron('_cron_send_reminders')
         self.assertEqual(len(self._todos(due, self.user_a2)), 1)
         self.assertEqual(len(self._todos(late, self.user_a)), 1, "no assignee: the team leader is reminded")
@@ -90,7 +94,8 @@ class TestReminders(CabinetCronCommon):
     def test_scheduled_action(self):
         """The scheduled action itself runs the reminders, committing its progress as a cron does."""
         ticket = self._create_ticket(
-            self.contact_a, user_id=self.user_a2.id, reminder_date=date.today() - timedelta(days=1))
+            self.contact_a, user_id=self.user_a2.id, reminder_date=date.today() - timedelta(days=1)
+        )
         with self.enter_registry_test_mode():
             self.env.ref('cabinet_helpdesk.ir_cron_deadline_reminders').method_direct_trigger()
         self.assertEqual(len(self._todos(ticket, self.user_a2)), 1)
@@ -106,11 +111,18 @@ class TestReminders(CabinetCronCommon):
     def test_reminders_batch_query_count(self):
         """One batch of 20 reminders: to-dos created together, not one by one."""
         with self._at(datetime(2026, 3, 10, 9, 0)):
-            tickets = self.env['cabinet.ticket'].create([
-                {'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
-                 'user_id': (self.user_a2 if i % 2 else self.user_a).id, 'reminder_date': date(2026, 3, 10)}
-                for i in range(20)
-            ])
+            tickets = self.env['cabinet.ticket'].create(
+                [
+                    {
+                        'name': f"Ticket {i}",
+                        'partner_id': self.contact_a.id,
+                        'team_id': self.team_a.id,
+                        'user_id': (self.user_a2 if i % 2 else self.user_a).id,
+                        'reminder_date': date(2026, 3, 10),
+                    }
+                    for i in range(20)
+                ]
+            )
             self.env.invalidate_all()
             with self.assertQueryCount(__system__=22):  # measured value, change only on purpose
                 self._run_cron('_cron_send_reminders')
@@ -118,11 +130,18 @@ class TestReminders(CabinetCronCommon):
 
     @freeze_time('2026-03-10 09:00:00')
     def test_reminders_resume_after_interruption(self):
-        tickets = self.env['cabinet.ticket'].create([
-            {'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
-             'user_id': self.user_a2.id, 'reminder_date': date(2026, 3, 10)}
-            for i in range(3)
-        ])
+        tickets = self.env['cabinet.ticket'].create(
+            [
+                {
+                    'name': f"Ticket {i}",
+                    'partner_id': self.contact_a.id,
+                    'team_id': self.team_a.id,
+                    'user_id': self.user_a2.id,
+                    'reminder_date': date(2026, 3, 10),
+                }
+                for i in range(3)
+            ]
+        )
         batches = self._run_cron('_cron_send_reminders', stop_after_batches=1, batch_size=2)
         self.assertEqual(batches, [2])
         self.assertEqual(len(self._todos(tickets)), 2)
@@ -133,7 +152,6 @@ class TestReminders(CabinetCronCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestStaleDigest(CabinetCronCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -141,22 +159,35 @@ class TestStaleDigest(CabinetCronCommon):
         cls.now = now
         Ticket = cls.env['cabinet.ticket']
         with freeze_time(now - timedelta(days=30)), patch.object(cls.env.cr, 'now', lambda: now - timedelta(days=30)):
-            cls.stale = Ticket.create({
-                'name': "Permit file waiting", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id,
-                'user_id': cls.user_a2.id, 'stage_id': cls.stage_progress.id})
-            cls.answered = Ticket.create({
-                'name': "Recently answered", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id})
-            cls.closed = Ticket.create({
-                'name': "Closed long ago", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id,
-                'stage_id': cls.stage_done.id})
-            cls.stale_b = Ticket.create({
-                'name': "Team B stale", 'partner_id': cls.contact_b.id, 'team_id': cls.team_b.id})
+            cls.stale = Ticket.create(
+                {
+                    'name': "Permit file waiting",
+                    'partner_id': cls.contact_a.id,
+                    'team_id': cls.team_a.id,
+                    'user_id': cls.user_a2.id,
+                    'stage_id': cls.stage_progress.id,
+                }
+            )
+            cls.answered = Ticket.create(
+                {'name': "Recently answered", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id}
+            )
+            cls.closed = Ticket.create(
+                {
+                    'name': "Closed long ago",
+                    'partner_id': cls.contact_a.id,
+                    'team_id': cls.team_a.id,
+                    'stage_id': cls.stage_done.id,
+                }
+            )
+            cls.stale_b = Ticket.create(
+                {'name': "Team B stale", 'partner_id': cls.contact_b.id, 'team_id': cls.team_b.id}
+            )
         with freeze_time(now - timedelta(days=3)):
             cls.answered.with_user(cls.user_a).message_post(
-                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
         with freeze_time(now - timedelta(days=1)), patch.object(cls.env.cr, 'now', lambda: now - timedelta(days=1)):
-            cls.fresh = Ticket.create({
-                'name': "Brand new", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id})
+            cls.fresh = Ticket.create({'name': "Brand new", 'partner_id': cls.contact_a.id, 'team_id': cls.team_a.id})
 
     def _digests(self, leader=None):
         mails = self._new_mails.filtered(lambda m: m.model == 'cabinet.team')
@@ -194,8 +225,11 @@ class TestStaleDigest(CabinetCronCommon):
 
     def test_digest_lists_the_longest_idle_first_and_counts_the_rest(self):
         self.env['ir.config_parameter'].set_param('cabinet_helpdesk.stale_days', '2')
-        with self._at(self.now), self.mock_mail_gateway(), \
-                patch('odoo.addons.cabinet_helpdesk.models.cabinet_ticket.STALE_DIGEST_MAX_LINES', 1):
+        with (
+            self._at(self.now),
+            self.mock_mail_gateway(),
+            patch('odoo.addons.cabinet_helpdesk.models.cabinet_ticket.STALE_DIGEST_MAX_LINES', 1),
+        ):
             self._run_cron('_cron_stale_digest')
         body = self._digests(self.user_a).body_html
         self.assertIn(self.stale.number, body, "30 days without news comes first")

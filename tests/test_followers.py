@@ -19,7 +19,6 @@ TICKET_LOGGER = 'odoo.addons.cabinet_helpdesk.models.cabinet_ticket'
 
 
 class CabinetFollowersCase(CabinetFactories, MailCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -33,12 +32,14 @@ class CabinetFollowersCase(CabinetFactories, MailCommon):
 
     @classmethod
     def _create_mandate(cls, state='active', **values):
-        mandate = cls.env['cabinet.mandate'].create({
-            'agent_id': cls.agent.id,
-            'principal_id': cls.party_a.id,
-            'date_start': fields.Date.today() - timedelta(days=10),
-            **values,
-        })
+        mandate = cls.env['cabinet.mandate'].create(
+            {
+                'agent_id': cls.agent.id,
+                'principal_id': cls.party_a.id,
+                'date_start': fields.Date.today() - timedelta(days=10),
+                **values,
+            }
+        )
         if state == 'active':
             mandate.action_activate()
         return mandate
@@ -49,15 +50,23 @@ class CabinetFollowersCase(CabinetFactories, MailCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestFollowerRule(CabinetFollowersCase):
-
     def test_allowed_partners(self):
         """The rule itself: party contacts and staff in, other parties out."""
-        candidates = (self.contact_a2 | self.party_a | self.contact_b | self.party_b | self.user_b.partner_id
-                      | self.portal_a.partner_id | self.portal_b.partner_id | self.agent_contact)
+        candidates = (
+            self.contact_a2
+            | self.party_a
+            | self.contact_b
+            | self.party_b
+            | self.user_b.partner_id
+            | self.portal_a.partner_id
+            | self.portal_b.partner_id
+            | self.agent_contact
+        )
         self.assertEqual(
             self.ticket._cabinet_filter_allowed_partners(candidates),
             self.contact_a2 | self.party_a | self.user_b.partner_id | self.portal_a.partner_id,
-            "Only contacts of the party and internal users may follow a ticket")
+            "Only contacts of the party and internal users may follow a ticket",
+        )
 
     @users('cab_user')
     def test_subscribe_outsider_refused(self):
@@ -75,13 +84,15 @@ class TestFollowerRule(CabinetFollowersCase):
     def test_subscribe_colleague_and_staff_accepted(self):
         ticket = self.ticket.with_env(self.env)
         ticket.message_subscribe(partner_ids=(self.contact_a2 | self.portal_a.partner_id | self.user_b.partner_id).ids)
-        self.assertLessEqual(
-            self.contact_a2 | self.portal_a.partner_id | self.user_b.partner_id, self._followers())
+        self.assertLessEqual(self.contact_a2 | self.portal_a.partner_id | self.user_b.partner_id, self._followers())
 
     def test_subscribe_superuser_refused_too(self):
         """No environment switches the rule off: not the superuser, not a context key."""
-        for ticket in (self.ticket, self.ticket.sudo(),
-                       self.ticket.with_context(mail_create_nosubscribe=True, tracking_disable=True)):
+        for ticket in (
+            self.ticket,
+            self.ticket.sudo(),
+            self.ticket.with_context(mail_create_nosubscribe=True, tracking_disable=True),
+        ):
             with self.assertRaises(UserError):
                 ticket.message_subscribe(partner_ids=self.contact_b.ids)
         self.assertNotIn(self.contact_b, self._followers())
@@ -90,7 +101,8 @@ class TestFollowerRule(CabinetFollowersCase):
         """When an email adds people, outsiders are dropped and logged instead of refused."""
         with patch.object(cabinet_ticket._logger, 'info') as log_info:
             self.ticket.with_context(cabinet_mail_gateway=True).message_subscribe(
-                partner_ids=(self.contact_b | self.contact_a2).ids)
+                partner_ids=(self.contact_b | self.contact_a2).ids
+            )
         self.assertIn("outside its party", log_info.call_args[0][0])
         self.assertIn(self.contact_a2, self._followers())
         self.assertNotIn(self.contact_b, self._followers())
@@ -109,31 +121,48 @@ class TestFollowerRule(CabinetFollowersCase):
     def test_followers_mechanism(self):
         """Followers created directly, or by changing a follower, obey the rule too."""
         Followers = self.env['mail.followers'].sudo()
-        Followers.create([
-            {'res_model': 'cabinet.ticket', 'res_id': self.ticket.id, 'partner_id': self.contact_b.id},
-            {'res_model': 'cabinet.ticket', 'res_id': self.ticket.id, 'partner_id': self.contact_a2.id},
-        ])
+        Followers.create(
+            [
+                {'res_model': 'cabinet.ticket', 'res_id': self.ticket.id, 'partner_id': self.contact_b.id},
+                {'res_model': 'cabinet.ticket', 'res_id': self.ticket.id, 'partner_id': self.contact_a2.id},
+            ]
+        )
         self.assertNotIn(self.contact_b, self._followers())
         self.assertIn(self.contact_a2, self._followers())
-        follower = Followers.search([('res_model', '=', 'cabinet.ticket'), ('res_id', '=', self.ticket.id),
-                                     ('partner_id', '=', self.contact_a2.id)])
+        follower = Followers.search(
+            [
+                ('res_model', '=', 'cabinet.ticket'),
+                ('res_id', '=', self.ticket.id),
+                ('partner_id', '=', self.contact_a2.id),
+            ]
+        )
         with self.assertRaises(UserError):
             follower.partner_id = self.contact_b
 
     def test_followers_wizard(self):
         """The "Add followers" wizard refuses an outsider and accepts a colleague."""
         Wizard = self.env['mail.followers.edit'].with_user(self.user_a)
-        wizard = Wizard.create({
-            'res_model': 'cabinet.ticket', 'res_ids': str(self.ticket.ids), 'operation': 'add',
-            'partner_ids': [Command.set(self.contact_b.ids)], 'notify': True, 'message': "Please follow",
-        })
+        wizard = Wizard.create(
+            {
+                'res_model': 'cabinet.ticket',
+                'res_ids': str(self.ticket.ids),
+                'operation': 'add',
+                'partner_ids': [Command.set(self.contact_b.ids)],
+                'notify': True,
+                'message': "Please follow",
+            }
+        )
         with self.mock_mail_gateway(), self.assertRaises(UserError):
             wizard.edit_followers()
         self.assertNotIn(self.contact_b, self._followers())
-        wizard = Wizard.create({
-            'res_model': 'cabinet.ticket', 'res_ids': str(self.ticket.ids), 'operation': 'add',
-            'partner_ids': [Command.set(self.contact_a2.ids)],
-        })
+        wizard = Wizard.create(
+            {
+                'res_model': 'cabinet.ticket',
+                'res_ids': str(self.ticket.ids),
+                'operation': 'add',
+                'partner_ids': [Command.set(self.contact_a2.ids)],
+            }
+        )
         wizard.edit_followers()
         self.assertIn(self.contact_a2, self._followers())
 
@@ -141,26 +170,43 @@ class TestFollowerRule(CabinetFollowersCase):
     def test_post_recipients(self):
         ticket = self.ticket.with_env(self.env)
         with self.mock_mail_gateway(), self.assertRaisesRegex(UserError, "Party A Ltd"):
-            ticket.message_post(body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment',
-                                partner_ids=(self.contact_a2 | self.contact_b).ids)
+            ticket.message_post(
+                body="Answer",
+                message_type='comment',
+                subtype_xmlid='mail.mt_comment',
+                partner_ids=(self.contact_a2 | self.contact_b).ids,
+            )
         with self.mock_mail_gateway(), self.assertRaises(UserError):
-            ticket.message_post(body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment',
-                                outgoing_email_to='someone@elsewhere.example')
+            ticket.message_post(
+                body="Answer",
+                message_type='comment',
+                subtype_xmlid='mail.mt_comment',
+                outgoing_email_to='someone@elsewhere.example',
+            )
         with self.mock_mail_gateway():
             message = ticket.message_post(
-                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment',
-                partner_ids=self.contact_a2.ids, outgoing_email_to='office@party-a.example')
-        self.assertEqual(message.partner_ids, self.contact_a2 | self.party_a,
-                         "An address of a party contact becomes that contact")
+                body="Answer",
+                message_type='comment',
+                subtype_xmlid='mail.mt_comment',
+                partner_ids=self.contact_a2.ids,
+                outgoing_email_to='office@party-a.example',
+            )
+        self.assertEqual(
+            message.partner_ids, self.contact_a2 | self.party_a, "An address of a party contact becomes that contact"
+        )
         self.assertFalse(message.outgoing_email_to)
         self.assertEqual(self._new_mails.recipient_ids, self.contact_a | self.contact_a2 | self.party_a)
 
     def test_post_from_email_drops_outsider(self):
         with self.mock_mail_gateway(), patch.object(cabinet_ticket._logger, 'info') as log_info:
             message = self.ticket.message_post(
-                body="Incoming", message_type='email', subtype_xmlid='mail.mt_comment',
-                author_id=self.contact_a.id, partner_ids=(self.contact_b | self.contact_a2).ids,
-                outgoing_email_to='cc.person@elsewhere.example')
+                body="Incoming",
+                message_type='email',
+                subtype_xmlid='mail.mt_comment',
+                author_id=self.contact_a.id,
+                partner_ids=(self.contact_b | self.contact_a2).ids,
+                outgoing_email_to='cc.person@elsewhere.example',
+            )
         self.assertTrue(log_info.called, "Dropped recipients are logged")
         self.assertEqual(message.partner_ids, self.contact_a2)
         self.assertNotIn('bob@party-b.example', str(self._new_mails.mapped('email_to')))
@@ -168,23 +214,30 @@ class TestFollowerRule(CabinetFollowersCase):
 
     def test_update_content_recipients(self):
         message = self.ticket.with_user(self.user_a).message_post(
-            body="Draft", message_type='comment', subtype_xmlid='mail.mt_note')
+            body="Draft", message_type='comment', subtype_xmlid='mail.mt_note'
+        )
         with self.assertRaises(UserError):
             self.ticket.with_user(self.user_a)._message_update_content(
-                message, body="Edited", partner_ids=self.contact_b.ids)
+                message, body="Edited", partner_ids=self.contact_b.ids
+            )
         self.assertFalse(message.partner_ids)
 
     @mute_logger(TICKET_LOGGER)
     def test_notification_last_line(self):
         """An outsider who became a follower behind the ORM's back still receives nothing."""
-        self.env.cr.execute(SQL(
-            "INSERT INTO mail_followers (res_model, res_id, partner_id) VALUES ('cabinet.ticket', %s, %s)",
-            self.ticket.id, self.contact_b.id))
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO mail_followers (res_model, res_id, partner_id) VALUES ('cabinet.ticket', %s, %s)",
+                self.ticket.id,
+                self.contact_b.id,
+            )
+        )
         self.env.invalidate_all()
         self.assertIn(self.contact_b, self._followers())
         with self.mock_mail_gateway():
             self.ticket.with_user(self.user_a).message_post(
-                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
             self.ticket.message_notify(body="Notify", partner_ids=(self.contact_b | self.contact_a2).ids)
         self.assertNotIn(self.contact_b, self._new_mails.recipient_ids)
         self.assertIn(self.contact_a, self._new_mails.recipient_ids)
@@ -193,13 +246,18 @@ class TestFollowerRule(CabinetFollowersCase):
 
     def test_suggested_recipients(self):
         """Suggestions hold the party's contacts only: no other party, no bare Cc address."""
-        self.env['mail.message'].create({
-            'model': 'cabinet.ticket', 'res_id': self.ticket.id, 'message_type': 'email',
-            'subtype_id': self.env.ref('mail.mt_comment').id, 'author_id': self.contact_b.id,
-            'partner_ids': [Command.set((self.contact_a2 | self.party_b).ids)],
-            'incoming_email_cc': 'cc.person@elsewhere.example, amelia@party-a.example',
-            'email_from': 'bob@party-b.example',
-        })
+        self.env['mail.message'].create(
+            {
+                'model': 'cabinet.ticket',
+                'res_id': self.ticket.id,
+                'message_type': 'email',
+                'subtype_id': self.env.ref('mail.mt_comment').id,
+                'author_id': self.contact_b.id,
+                'partner_ids': [Command.set((self.contact_a2 | self.party_b).ids)],
+                'incoming_email_cc': 'cc.person@elsewhere.example, amelia@party-a.example',
+                'email_from': 'bob@party-b.example',
+            }
+        )
         suggested = self.ticket.with_user(self.user_a)._message_get_suggested_recipients(reply_discussion=True)
         self.assertTrue(suggested)
         partner_ids = [r['partner_id'] for r in suggested]
@@ -211,10 +269,16 @@ class TestFollowerRule(CabinetFollowersCase):
         self.assertEqual([r['partner_id'] for r in batch[self.ticket.id]], partner_ids)
 
     def test_composer_comment_mode(self):
-        composer = self.env['mail.compose.message'].with_user(self.user_a).with_context(
-            default_model='cabinet.ticket', default_res_ids=self.ticket.ids,
-            default_composition_mode='comment',
-        ).create({'body': "Answer", 'partner_ids': [Command.set((self.contact_b | self.contact_a2).ids)]})
+        composer = (
+            self.env['mail.compose.message']
+            .with_user(self.user_a)
+            .with_context(
+                default_model='cabinet.ticket',
+                default_res_ids=self.ticket.ids,
+                default_composition_mode='comment',
+            )
+            .create({'body': "Answer", 'partner_ids': [Command.set((self.contact_b | self.contact_a2).ids)]})
+        )
         with self.mock_mail_gateway(), self.assertRaises(UserError):
             composer._action_send_mail()
         composer.partner_ids = self.contact_a2
@@ -223,24 +287,39 @@ class TestFollowerRule(CabinetFollowersCase):
         self.assertEqual(messages.partner_ids, self.contact_a2)
 
     def test_composer_mass_mode(self):
-        template = self.env['mail.template'].create({
-            'name': "Ticket news", 'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
-            'subject': "News of {{ object.number }}", 'body_html': "<p>News</p>",
-            'partner_to': '{{ object.partner_id.id }}', 'email_cc': 'cc.person@elsewhere.example',
-            'use_default_to': False,
-        })
+        template = self.env['mail.template'].create(
+            {
+                'name': "Ticket news",
+                'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
+                'subject': "News of {{ object.number }}",
+                'body_html': "<p>News</p>",
+                'partner_to': '{{ object.partner_id.id }}',
+                'email_cc': 'cc.person@elsewhere.example',
+                'use_default_to': False,
+            }
+        )
         ticket_b = self._create_ticket(self.contact_b, team=self.team_b)
         # the composer turns template addresses into contacts: give the user that right
         self.user_manager.group_ids += self.env.ref('base.group_partner_manager')
-        Composer = self.env['mail.compose.message'].with_user(self.user_manager).with_context(
-            default_model='cabinet.ticket', default_res_ids=(self.ticket | ticket_b).ids,
-            default_composition_mode='mass_mail')
+        Composer = (
+            self.env['mail.compose.message']
+            .with_user(self.user_manager)
+            .with_context(
+                default_model='cabinet.ticket',
+                default_res_ids=(self.ticket | ticket_b).ids,
+                default_composition_mode='mass_mail',
+            )
+        )
         with self.mock_mail_gateway(), self.assertRaisesRegex(UserError, "cc.person@elsewhere.example"):
             Composer.create({'template_id': template.id})._action_send_mail()
         with self.mock_mail_gateway(), self.assertRaisesRegex(UserError, "Bob B"):
-            Composer.with_context(default_res_ids=self.ticket.ids).create({
-                'subject': "News", 'body': "<p>News</p>", 'partner_ids': [Command.set(self.contact_b.ids)],
-            })._action_send_mail()
+            Composer.with_context(default_res_ids=self.ticket.ids).create(
+                {
+                    'subject': "News",
+                    'body': "<p>News</p>",
+                    'partner_ids': [Command.set(self.contact_b.ids)],
+                }
+            )._action_send_mail()
         template.email_cc = '{{ object.commercial_partner_id.email }}'
         with self.mock_mail_gateway():
             mails, _messages = Composer.create({'template_id': template.id})._action_send_mail()
@@ -249,17 +328,20 @@ class TestFollowerRule(CabinetFollowersCase):
             self.assertFalse(mail.email_cc, "Mass mail of tickets never carries a Cc")
             ticket = self.env['cabinet.ticket'].browse(mail.res_id)
             self.assertEqual(mail.recipient_ids.commercial_partner_id, ticket.commercial_partner_id)
-        self.assertEqual(mails.filtered(lambda m: m.res_id == self.ticket.id).recipient_ids,
-                         self.contact_a | self.party_a, "The party's own address in Cc becomes a recipient")
+        self.assertEqual(
+            mails.filtered(lambda m: m.res_id == self.ticket.id).recipient_ids,
+            self.contact_a | self.party_a,
+            "The party's own address in Cc becomes a recipient",
+        )
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestFollowerRuleMandate(CabinetFollowersCase):
-
     def _agent_allowed(self, ticket=None):
         ticket = ticket or self.ticket
         return ticket._cabinet_filter_allowed_partners(self.agent | self.agent_contact) == (
-            self.agent | self.agent_contact)
+            self.agent | self.agent_contact
+        )
 
     def test_agent_only_under_active_mandate(self):
         self.assertFalse(self._agent_allowed(), "No mandate, no agent")
@@ -298,14 +380,16 @@ class TestFollowerRuleMandate(CabinetFollowersCase):
         self._create_mandate()
         with self.mock_mail_gateway():
             self.ticket.with_user(self.user_a).message_post(
-                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment',
-                partner_ids=self.agent_contact.ids)
+                body="Answer",
+                message_type='comment',
+                subtype_xmlid='mail.mt_comment',
+                partner_ids=self.agent_contact.ids,
+            )
         self.assertIn(self.agent_contact, self._new_mails.recipient_ids)
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestFollowerRulePerformance(CabinetFollowersCase):
-
     @users('cab_user')
     @warmup
     def test_follower_check_query_count(self):
@@ -322,13 +406,13 @@ class TestFollowerRulePerformance(CabinetFollowersCase):
     def test_message_post_query_count(self):
         ticket = self.ticket.with_env(self.env)
         with self.mock_mail_gateway(), self.assertQueryCount(cab_user=51):  # measured
-            ticket.message_post(body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment',
-                                partner_ids=self.contact_a2.ids)
+            ticket.message_post(
+                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=self.contact_a2.ids
+            )
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestOutgoingMail(CabinetFollowersCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -341,8 +425,8 @@ class TestOutgoingMail(CabinetFollowersCase):
         self.user_b.notification_type = 'email'
         with self.mock_mail_gateway():
             self.ticket.with_user(self.user_a).message_post(
-                body="Our answer", message_type='comment', subtype_xmlid='mail.mt_comment',
-                partner_ids=self.party_a.ids)
+                body="Our answer", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=self.party_a.ids
+            )
         self.assertTrue(self._new_mails)
         allowed = self.party_a | self.contact_a | self.contact_a2 | self.user_b.partner_id
         self.assertLessEqual(self._new_mails.recipient_ids, allowed)
@@ -364,10 +448,16 @@ class TestOutgoingMail(CabinetFollowersCase):
         """Addresses in Cc of an incoming email never show in the answers' headers."""
         with self.mock_mail_gateway():
             self.ticket.message_post(
-                body="Incoming", message_type='email', subtype_xmlid='mail.mt_comment', author_id=self.contact_a.id,
-                incoming_email_cc='cc.person@elsewhere.example', incoming_email_to='team-a@test.mycompany.com')
+                body="Incoming",
+                message_type='email',
+                subtype_xmlid='mail.mt_comment',
+                author_id=self.contact_a.id,
+                incoming_email_cc='cc.person@elsewhere.example',
+                incoming_email_to='team-a@test.mycompany.com',
+            )
             self.ticket.with_user(self.user_a).message_post(
-                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
         self.assertTrue(self._mails)
         for sent in self._mails:
             self.assertNotIn('cc.person@elsewhere.example', str(sent['EmailMessage']))
@@ -376,11 +466,16 @@ class TestOutgoingMail(CabinetFollowersCase):
     def test_stage_template_to_party_only(self):
         """A stage template with another party in Cc mails the party only and still lets the
         ticket move on."""
-        template = self.env['mail.template'].create({
-            'name': "In progress", 'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
-            'subject': "Your request {{ object.number }}", 'body_html': "<p>We are on it</p>",
-            'partner_to': '{{ object.partner_id.id }}', 'email_cc': 'bob@party-b.example',
-        })
+        template = self.env['mail.template'].create(
+            {
+                'name': "In progress",
+                'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
+                'subject': "Your request {{ object.number }}",
+                'body_html': "<p>We are on it</p>",
+                'partner_to': '{{ object.partner_id.id }}',
+                'email_cc': 'bob@party-b.example',
+            }
+        )
         self.stage_progress.mail_template_id = template
         with self.mock_mail_gateway():
             self.ticket.with_user(self.user_a).stage_id = self.stage_progress
@@ -400,20 +495,32 @@ class TestOutgoingMail(CabinetFollowersCase):
     @mute_logger(TICKET_LOGGER)
     def test_mail_mail_last_line(self):
         """A mail created directly for a ticket (code, template) loses its Cc and outsiders."""
-        mail = self.env['mail.mail'].create({
-            'model': 'cabinet.ticket', 'res_id': self.ticket.id, 'subject': "Direct", 'body_html': "<p>x</p>",
-            'email_to': 'amelia@party-a.example, stranger@elsewhere.example',
-            'email_cc': 'bob@party-b.example', 'recipient_ids': [Command.set((self.contact_a | self.contact_b).ids)],
-            'headers': repr({'Cc': 'bob@party-b.example', 'Bcc': 'spy@elsewhere.example', 'X-Custom': '1'}),
-        })
+        mail = self.env['mail.mail'].create(
+            {
+                'model': 'cabinet.ticket',
+                'res_id': self.ticket.id,
+                'subject': "Direct",
+                'body_html': "<p>x</p>",
+                'email_to': 'amelia@party-a.example, stranger@elsewhere.example',
+                'email_cc': 'bob@party-b.example',
+                'recipient_ids': [Command.set((self.contact_a | self.contact_b).ids)],
+                'headers': repr({'Cc': 'bob@party-b.example', 'Bcc': 'spy@elsewhere.example', 'X-Custom': '1'}),
+            }
+        )
         self.assertRecordValues(mail, [{'email_to': False, 'email_cc': False}])
         self.assertEqual(mail.recipient_ids, self.contact_a | self.contact_a2)
         self.assertEqual(mail.headers, repr({'X-Custom': '1'}))
-        template = self.env['mail.template'].create({
-            'name': "Direct", 'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
-            'subject': "Direct", 'body_html': "<p>x</p>", 'email_to': 'stranger@elsewhere.example',
-            'email_cc': 'bob@party-b.example', 'partner_to': '{{ object.partner_id.id }}',
-        })
+        template = self.env['mail.template'].create(
+            {
+                'name': "Direct",
+                'model_id': self.env['ir.model']._get_id('cabinet.ticket'),
+                'subject': "Direct",
+                'body_html': "<p>x</p>",
+                'email_to': 'stranger@elsewhere.example',
+                'email_cc': 'bob@party-b.example',
+                'partner_to': '{{ object.partner_id.id }}',
+            }
+        )
         with self.mock_mail_gateway():
             template.send_mail(self.ticket.id, force_send=True)
         self.assertEqual(self._new_mails.recipient_ids, self.contact_a)
@@ -423,7 +530,6 @@ class TestOutgoingMail(CabinetFollowersCase):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestFollowerRulePortal(CabinetFactories, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -432,13 +538,20 @@ class TestFollowerRulePortal(CabinetFactories, HttpCase):
 
     def _post(self, partner):
         token = limited_field_access_token(partner, 'id', scope='mail.message_mention')
-        return self.make_jsonrpc_request('/mail/message/post', {
-            'thread_model': 'cabinet.ticket', 'thread_id': self.ticket.id,
-            'post_data': {
-                'body': "Please look", 'message_type': 'comment', 'subtype_xmlid': 'mail.mt_comment',
-                'partner_ids': partner.ids, 'partner_ids_mention_token': {str(partner.id): token},
+        return self.make_jsonrpc_request(
+            '/mail/message/post',
+            {
+                'thread_model': 'cabinet.ticket',
+                'thread_id': self.ticket.id,
+                'post_data': {
+                    'body': "Please look",
+                    'message_type': 'comment',
+                    'subtype_xmlid': 'mail.mt_comment',
+                    'partner_ids': partner.ids,
+                    'partner_ids_mention_token': {str(partner.id): token},
+                },
             },
-        })
+        )
 
     @mute_logger('odoo.http')
     def test_portal_post_with_outsider(self):

@@ -16,30 +16,49 @@ from .common import CabinetCommon, CabinetFactories
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestGdprRights(CabinetCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.user_dpo = new_test_user(
-            cls.env, login='cab_dpo', name="Dora Protection", email='dora@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_dpo')
+            cls.env,
+            login='cab_dpo',
+            name="Dora Protection",
+            email='dora@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_dpo',
+        )
         cls.ticket_a = cls._create_ticket(
-            cls.contact_a, name="Cracks in the north wall", category_id=cls.category_client.id,
-            description="<p>Alice noticed cracks after the works.</p>")
-        cls.document_a = cls.env['ir.attachment'].create({
-            'name': "cracks.jpg", 'raw': b"photo of the cracks",
-            'res_model': 'cabinet.ticket', 'res_id': cls.ticket_a.id,
-        })
+            cls.contact_a,
+            name="Cracks in the north wall",
+            category_id=cls.category_client.id,
+            description="<p>Alice noticed cracks after the works.</p>",
+        )
+        cls.document_a = cls.env['ir.attachment'].create(
+            {
+                'name': "cracks.jpg",
+                'raw': b"photo of the cracks",
+                'res_model': 'cabinet.ticket',
+                'res_id': cls.ticket_a.id,
+            }
+        )
         cls.ticket_a.message_post(
-            body=Markup("<p>Here is a photo of the cracks.</p>"), author_id=cls.contact_a.id, message_type='email',
-            subtype_xmlid='mail.mt_comment', attachment_ids=cls.document_a.ids)
+            body=Markup("<p>Here is a photo of the cracks.</p>"),
+            author_id=cls.contact_a.id,
+            message_type='email',
+            subtype_xmlid='mail.mt_comment',
+            attachment_ids=cls.document_a.ids,
+        )
         cls.ticket_a.message_post(
-            body=Markup("<p>CONFIDENTIAL-STAFF-NOTE: contractor at fault?</p>"), message_type='comment',
-            subtype_xmlid='mail.mt_note')
+            body=Markup("<p>CONFIDENTIAL-STAFF-NOTE: contractor at fault?</p>"),
+            message_type='comment',
+            subtype_xmlid='mail.mt_note',
+        )
         cls.ticket_b = cls._create_ticket(cls.contact_b, name="SECRET-B-SUBJECT", team=cls.team_b)
         cls.ticket_b.message_post(
-            body=Markup("<p>SECRET-B-MESSAGE</p>"), author_id=cls.contact_b.id, message_type='email',
-            subtype_xmlid='mail.mt_comment')
+            body=Markup("<p>SECRET-B-MESSAGE</p>"),
+            author_id=cls.contact_b.id,
+            message_type='email',
+            subtype_xmlid='mail.mt_comment',
+        )
 
     def _read_zip(self, attachment):
         self.assertEqual(attachment.mimetype, 'application/zip')
@@ -66,11 +85,17 @@ class TestGdprRights(CabinetCommon):
         self.assertIn("Here is a photo of the cracks.", [m['body'] for m in ticket_data['messages']])
         self.assertIn(f'dossiers/{self.ticket_a.number}.pdf', members)
         self.assertIn(f'attachments/{self.ticket_a.number}/{self.document_a.id}_cracks.jpg', members)
-        self.assertEqual(members[f'attachments/{self.ticket_a.number}/{self.document_a.id}_cracks.jpg'],
-                         b"photo of the cracks")
+        self.assertEqual(
+            members[f'attachments/{self.ticket_a.number}/{self.document_a.id}_cracks.jpg'], b"photo of the cracks"
+        )
         everything = b"".join(members.values())
-        for secret in (b"SECRET-B-SUBJECT", b"SECRET-B-MESSAGE", b"Bob B", b"bob@party-b.example",
-                       self.ticket_b.number.encode()):
+        for secret in (
+            b"SECRET-B-SUBJECT",
+            b"SECRET-B-MESSAGE",
+            b"Bob B",
+            b"bob@party-b.example",
+            self.ticket_b.number.encode(),
+        ):
             self.assertNotIn(secret, everything, "Nothing of another party goes into the export")
         self.assertNotIn(b"CONFIDENTIAL-STAFF-NOTE", everything, "Internal notes stay out of the export")
 
@@ -114,13 +139,18 @@ class TestGdprRights(CabinetCommon):
             with self.assertRaises(AccessError, msg=f"{user.login} may not erase a party's data"):
                 self.contact_a.with_user(user)._cabinet_erase()
             with self.assertRaises(AccessError):
-                self.env['res.partner.data.request'].with_user(user).create({
-                    'partner_id': self.contact_a.id, 'note': "Wants a copy"}).action_record()
+                self.env['res.partner.data.request'].with_user(user).create(
+                    {'partner_id': self.contact_a.id, 'note': "Wants a copy"}
+                ).action_record()
         self.assertFalse(self.ticket_a.anonymized)
 
     def test_dossier_report(self):
-        html = self.env['ir.actions.report'].with_user(self.user_a)._render_qweb_html(
-            'cabinet_helpdesk.action_report_ticket_dossier', self.ticket_a.ids)[0].decode()
+        html = (
+            self.env['ir.actions.report']
+            .with_user(self.user_a)
+            ._render_qweb_html('cabinet_helpdesk.action_report_ticket_dossier', self.ticket_a.ids)[0]
+            .decode()
+        )
         self.assertIn("Cracks in the north wall", html)
         self.assertIn("Here is a photo of the cracks.", html)
         self.assertIn("cracks.jpg", html)
@@ -141,10 +171,12 @@ class TestGdprRights(CabinetCommon):
     def test_erase_refused_while_open_or_kept_by_law(self):
         with self.assertRaisesRegex(UserError, f"{self.ticket_a.number} .*still open"):
             self.contact_a.with_user(self.user_dpo)._cabinet_erase()
-        policy = self.env['cabinet.retention.policy'].create({
-            'name': "Accounting", 'period_months': 120, 'legal_reference': "Commercial Code L123-22"})
-        category = self.env['cabinet.category'].create({
-            'name': "Invoice question", 'legal_basis': 'legal_obligation', 'retention_policy_id': policy.id})
+        policy = self.env['cabinet.retention.policy'].create(
+            {'name': "Accounting", 'period_months': 120, 'legal_reference': "Commercial Code L123-22"}
+        )
+        category = self.env['cabinet.category'].create(
+            {'name': "Invoice question", 'legal_basis': 'legal_obligation', 'retention_policy_id': policy.id}
+        )
         self.ticket_a.category_id = category
         self._close(self.ticket_a)
         with self.assertRaisesRegex(UserError, "2036-01-10.*L123-22"):
@@ -174,10 +206,19 @@ class TestGdprRights(CabinetCommon):
     # ------------------------------------------------------------
 
     def test_record_data_subject_request(self):
-        wizard = self.env['res.partner.data.request'].with_user(self.user_dpo).create({
-            'partner_id': self.contact_a.id, 'request_type': 'rectification', 'request_date': '2026-03-02',
-            'note': "Her new address is 3 Rue Neuve", 'ticket_id': self.ticket_a.id,
-        })
+        wizard = (
+            self.env['res.partner.data.request']
+            .with_user(self.user_dpo)
+            .create(
+                {
+                    'partner_id': self.contact_a.id,
+                    'request_type': 'rectification',
+                    'request_date': '2026-03-02',
+                    'note': "Her new address is 3 Rue Neuve",
+                    'ticket_id': self.ticket_a.id,
+                }
+            )
+        )
         self.assertEqual(str(wizard.date_due), '2026-04-02')
         wizard.action_record()
         note = self.contact_a.message_ids.filtered(lambda m: "3 Rue Neuve" in (m.body or ''))
@@ -192,7 +233,8 @@ class TestGdprRights(CabinetCommon):
 
     def test_privacy_lookup_finds_tickets_and_messages(self):
         staff_answer = self.ticket_a.with_user(self.user_a).message_post(
-            body=Markup("<p>We send an engineer.</p>"), message_type='comment', subtype_xmlid='mail.mt_comment')
+            body=Markup("<p>We send an engineer.</p>"), message_type='comment', subtype_xmlid='mail.mt_comment'
+        )
         wizard = self.env['privacy.lookup.wizard'].create({'name': "Alice A", 'email': 'alice@party-a.example'})
         wizard.action_lookup()
         found = {(line.res_model, line.res_id) for line in wizard.line_ids}
@@ -200,20 +242,28 @@ class TestGdprRights(CabinetCommon):
         self.assertIn(('mail.message', staff_answer.id), found, "Staff answers on the person's ticket are found")
         self.assertIn(('ir.attachment', self.document_a.id), found)
         self.assertNotIn(('cabinet.ticket', self.ticket_b.id), found)
-        self.assertFalse([line for line in wizard.line_ids
-                          if line.res_model == 'mail.message' and line.res_id in self.ticket_b.message_ids.ids])
+        self.assertFalse(
+            [
+                line
+                for line in wizard.line_ids
+                if line.res_model == 'mail.message' and line.res_id in self.ticket_b.message_ids.ids
+            ]
+        )
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestGdprExportDownload(CabinetFactories, HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_cabinet_data()
         cls.user_dpo = new_test_user(
-            cls.env, login='cab_dpo', name="Dora Protection", email='dora@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_dpo')
+            cls.env,
+            login='cab_dpo',
+            name="Dora Protection",
+            email='dora@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_dpo',
+        )
         cls.ticket_a = cls._create_ticket(cls.contact_a, name="Cracks in the north wall")
 
     def test_dpo_button_downloads_the_export(self):

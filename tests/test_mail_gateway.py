@@ -22,7 +22,6 @@ from .common import (
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestMailGateway(CabinetFactories, MailCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -32,19 +31,34 @@ class TestMailGateway(CabinetFactories, MailCommon):
         cls.alias_email = f'team-a-requests@{cls.alias_domain}'
         cls.contact_a2 = cls._create_party("Andrew A", parent=cls.party_a, email='andrew@party-a.example')
 
-    def _process(self, template=MAIL_TEMPLATE_PLAIN, email_from='Alice A <alice@party-a.example>',
-                 subject="Building permit", to=None, **kwargs):
+    def _process(
+        self,
+        template=MAIL_TEMPLATE_PLAIN,
+        email_from='Alice A <alice@party-a.example>',
+        subject="Building permit",
+        to=None,
+        **kwargs,
+    ):
         return self.format_and_process(
-            template, email_from, to or self.alias_email, subject=subject,
-            target_model='cabinet.ticket', target_field='name', **kwargs)
+            template,
+            email_from,
+            to or self.alias_email,
+            subject=subject,
+            target_model='cabinet.ticket',
+            target_field='name',
+            **kwargs,
+        )
 
     def _reply(self, ticket, email_from, subject, **kwargs):
         """Answer the first email of ``ticket`` (In-Reply-To its Message-Id), to the alias."""
         first_email = ticket.message_ids.filtered(lambda m: m.message_type == 'email')[-1:]
         self.assertTrue(first_email.message_id)
         return self._process(
-            email_from=email_from, subject=subject,
-            extra=f'In-Reply-To: {first_email.message_id}\nReferences: {first_email.message_id}\n', **kwargs)
+            email_from=email_from,
+            subject=subject,
+            extra=f'In-Reply-To: {first_email.message_id}\nReferences: {first_email.message_id}\n',
+            **kwargs,
+        )
 
     def _sent_to(self):
         """Normalized addresses of every email built during the mock."""
@@ -57,10 +71,17 @@ class TestMailGateway(CabinetFactories, MailCommon):
     def test_new_ticket_known_sender(self):
         with self.mock_mail_gateway():
             ticket = self._process()
-        self.assertRecordValues(ticket, [{
-            'partner_id': self.contact_a.id, 'team_id': self.team_a.id, 'channel': 'email',
-            'partner_to_qualify': False,
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'partner_id': self.contact_a.id,
+                    'team_id': self.team_a.id,
+                    'channel': 'email',
+                    'partner_to_qualify': False,
+                }
+            ],
+        )
         incoming = ticket.message_ids.filtered(lambda m: m.message_type == 'email')
         self.assertEqual(incoming.author_id, self.contact_a)
         self.assertIn("building permit stands", incoming.body)
@@ -74,28 +95,40 @@ class TestMailGateway(CabinetFactories, MailCommon):
                 cc='Bob B <bob@party-b.example>, Stranger <stranger@nowhere.example>',
                 # Bcc: the alias is only in Delivered-To, the visible To is someone else
                 to='Other Party <betty@party-b.example>',
-                extra=f'Delivered-To: {self.alias_email}\n')
+                extra=f'Delivered-To: {self.alias_email}\n',
+            )
         self.assertEqual(len(ticket), 1, "A Bcc to the alias still opens a ticket")
         zoe = ticket.partner_id
         self.assertRecordValues(zoe, [{'email': 'zoe@client.example', 'party_type': 'other'}])
         self.assertTrue(ticket.partner_to_qualify, "A partner created from an unknown sender must be qualified")
-        self.assertEqual(self.env['res.partner'].search_count([]), partner_count + 1,
-                         "Only the sender becomes a partner, never a Cc address")
+        self.assertEqual(
+            self.env['res.partner'].search_count([]),
+            partner_count + 1,
+            "Only the sender becomes a partner, never a Cc address",
+        )
         self.assertFalse(self.env['res.partner'].search([('email', 'ilike', 'stranger@nowhere.example')]))
         self.assertNotIn(self.contact_b, ticket.message_partner_ids, "Cc is never subscribed")
         self.assertNotIn(self.portal_b.partner_id, ticket.message_partner_ids, "Bcc'd To is never subscribed")
         incoming = ticket.message_ids.filtered(lambda m: m.message_type == 'email')
-        self.assertRecordValues(incoming, [{
-            'partner_ids': [], 'incoming_email_cc': False, 'incoming_email_to': False,
-        }])
-        self.assertEqual(self._sent_to(), ['zoe@client.example'],
-                         "Only the sender receives something: the acknowledgement")
+        self.assertRecordValues(
+            incoming,
+            [
+                {
+                    'partner_ids': [],
+                    'incoming_email_cc': False,
+                    'incoming_email_to': False,
+                }
+            ],
+        )
+        self.assertEqual(
+            self._sent_to(), ['zoe@client.example'], "Only the sender receives something: the acknowledgement"
+        )
 
         # a later answer of the firm still goes to the party alone, without Cc in its headers
         with self.mock_mail_gateway():
             ticket.with_user(self.user_a).message_post(
-                body="We are on it.", message_type='comment', subtype_xmlid='mail.mt_comment',
-                partner_ids=zoe.ids)
+                body="We are on it.", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=zoe.ids
+            )
         for mail in self._mails:
             self.assertNotIn('bob@party-b.example', str(mail.get('headers')))
             self.assertNotIn('stranger@nowhere.example', str(mail.get('headers')))
@@ -125,13 +158,15 @@ class TestMailGateway(CabinetFactories, MailCommon):
         self.assertFalse(self._mails)
 
     def test_automated_emails_no_acknowledgement(self):
-        for index, (extra, email_from) in enumerate([
-            ('Auto-Submitted: auto-replied\n', 'Alice A <alice@party-a.example>'),
-            ('Precedence: bulk\n', 'Alice A <alice@party-a.example>'),
-            ('Precedence: list\n', 'Alice A <alice@party-a.example>'),
-            ('X-Autoreply: yes\n', 'Alice A <alice@party-a.example>'),
-            ('', 'Postmaster <postmaster@client.example>'),
-        ]):
+        for index, (extra, email_from) in enumerate(
+            [
+                ('Auto-Submitted: auto-replied\n', 'Alice A <alice@party-a.example>'),
+                ('Precedence: bulk\n', 'Alice A <alice@party-a.example>'),
+                ('Precedence: list\n', 'Alice A <alice@party-a.example>'),
+                ('X-Autoreply: yes\n', 'Alice A <alice@party-a.example>'),
+                ('', 'Postmaster <postmaster@client.example>'),
+            ]
+        ):
             with self.subTest(extra=extra, email_from=email_from), self.mock_mail_gateway():
                 ticket = self._process(email_from=email_from, subject=f"Out of office {index}", extra=extra)
                 self.assertEqual(len(ticket), 1, "The email is kept as a ticket")
@@ -142,8 +177,9 @@ class TestMailGateway(CabinetFactories, MailCommon):
 
     def test_bounce(self):
         with self.mock_mail_gateway():
-            ticket = self._process(email_from='MAILER-DAEMON <mailer-daemon@client.example>',
-                                   subject="Undelivered Mail Returned to Sender")
+            ticket = self._process(
+                email_from='MAILER-DAEMON <mailer-daemon@client.example>', subject="Undelivered Mail Returned to Sender"
+            )
         self.assertFalse(ticket, "A bounce opens no ticket")
         self.assertFalse(self._mails, "A bounce is never answered")
 
@@ -177,14 +213,17 @@ class TestMailGateway(CabinetFactories, MailCommon):
         content = base64.b64encode(b'x' * 20000).decode()
         with self.mock_mail_gateway():
             ticket = self._process(
-                MAIL_TEMPLATE_WITH_ATTACHMENT, subject="Big plans",
-                attachment_name='plans.pdf', attachment_b64=content)
+                MAIL_TEMPLATE_WITH_ATTACHMENT, subject="Big plans", attachment_name='plans.pdf', attachment_b64=content
+            )
         self.assertTrue(ticket, "The email is kept")
         incoming = ticket.message_ids.filtered(lambda m: m.message_type == 'email')
         self.assertIn("plans attached", incoming.body)
         self.assertFalse(incoming.attachment_ids, "The oversized attachment is refused")
-        self.assertFalse(self.env['ir.attachment'].search(
-            [('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id), ('name', '=', 'plans.pdf')]))
+        self.assertFalse(
+            self.env['ir.attachment'].search(
+                [('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id), ('name', '=', 'plans.pdf')]
+            )
+        )
         note = ticket.message_ids.filtered(lambda m: m.message_type == 'notification' and 'plans.pdf' in m.body)
         self.assertEqual(len(note), 1, "A note on the ticket names the refused attachment")
         self.assertEqual(len(self._mails), 1)
@@ -193,13 +232,25 @@ class TestMailGateway(CabinetFactories, MailCommon):
         # a small attachment passes; on a reply, an oversized one is refused and the sender told
         small = base64.b64encode(b'y' * 100).decode()
         with self.mock_mail_gateway():
-            self._reply(ticket, 'Alice A <alice@party-a.example>', "Re: Big plans",
-                        template=MAIL_TEMPLATE_WITH_ATTACHMENT, attachment_name='small.pdf', attachment_b64=small)
+            self._reply(
+                ticket,
+                'Alice A <alice@party-a.example>',
+                "Re: Big plans",
+                template=MAIL_TEMPLATE_WITH_ATTACHMENT,
+                attachment_name='small.pdf',
+                attachment_b64=small,
+            )
         self.assertTrue(ticket.message_ids.attachment_ids.filtered(lambda a: a.name == 'small.pdf'))
         self.assertFalse(self._mails)
         with self.mock_mail_gateway():
-            self._reply(ticket, 'Alice A <alice@party-a.example>', "Re: Re: Big plans",
-                        template=MAIL_TEMPLATE_WITH_ATTACHMENT, attachment_name='huge.zip', attachment_b64=content)
+            self._reply(
+                ticket,
+                'Alice A <alice@party-a.example>',
+                "Re: Re: Big plans",
+                template=MAIL_TEMPLATE_WITH_ATTACHMENT,
+                attachment_name='huge.zip',
+                attachment_b64=content,
+            )
         self.assertFalse(ticket.message_ids.attachment_ids.filtered(lambda a: a.name == 'huge.zip'))
         self.assertEqual(len(self._mails), 1)
         self.assertEqual(self._mails[0]['email_to'], ['"Alice A" <alice@party-a.example>'])
@@ -227,8 +278,11 @@ class TestMailGateway(CabinetFactories, MailCommon):
             self._reply(ticket, 'Anna Architect <anna@firm.example>', "Re: Re: Building permit")
         self.assertEqual(self.env['cabinet.ticket'].search_count([]), count)
         emails = ticket.message_ids.filtered(lambda m: m.message_type == 'email')
-        self.assertEqual(emails.author_id, self.contact_a | self.contact_a2 | self.user_a.partner_id,
-                         "A colleague of the party and the firm's staff write on the ticket")
+        self.assertEqual(
+            emails.author_id,
+            self.contact_a | self.contact_a2 | self.user_a.partner_id,
+            "A colleague of the party and the firm's staff write on the ticket",
+        )
 
     def test_reply_from_other_party(self):
         with self.mock_mail_gateway():
@@ -236,20 +290,32 @@ class TestMailGateway(CabinetFactories, MailCommon):
         with self.mock_mail_gateway():
             new_ticket = self._reply(ticket, 'Bob B <bob@party-b.example>', "Re: Building permit")
         self.assertEqual(len(new_ticket), 1, "The reply of another party opens its own ticket")
-        self.assertRecordValues(new_ticket, [{
-            'partner_id': self.contact_b.id, 'team_id': self.team_a.id, 'channel': 'email',
-        }])
+        self.assertRecordValues(
+            new_ticket,
+            [
+                {
+                    'partner_id': self.contact_b.id,
+                    'team_id': self.team_a.id,
+                    'channel': 'email',
+                }
+            ],
+        )
         self.assertNotIn(new_ticket.id, ticket.message_ids.mapped('res_id'))
-        self.assertFalse(ticket.message_ids.filtered(lambda m: m.author_id == self.contact_b),
-                         "Nothing of the other party enters the original ticket")
+        self.assertFalse(
+            ticket.message_ids.filtered(lambda m: m.author_id == self.contact_b),
+            "Nothing of the other party enters the original ticket",
+        )
         self.assertNotIn(self.contact_b, ticket.message_partner_ids)
         note = ticket.message_ids[0]
         self.assertTrue(note.subtype_id.internal, "The original ticket gets an internal note")
         self.assertIn(new_ticket.number, note.body)
         for secret in ('Bob', 'bob@party-b.example', 'Party B'):
             self.assertNotIn(secret, note.body, "The note names only the new ticket's number")
-        self.assertEqual([mail['email_to'] for mail in self._mails], [['"Bob B" <bob@party-b.example>']],
-                         "Only the other party's sender hears back, with the acknowledgement of their ticket")
+        self.assertEqual(
+            [mail['email_to'] for mail in self._mails],
+            [['"Bob B" <bob@party-b.example>']],
+            "Only the other party's sender hears back, with the acknowledgement of their ticket",
+        )
 
     def test_reply_from_mandate_agent(self):
         """The agent of an active mandate of the party writes on the ticket; without it, not."""
@@ -260,10 +326,13 @@ class TestMailGateway(CabinetFactories, MailCommon):
         with self.mock_mail_gateway():
             diverted = self._reply(ticket, 'Adam Agent <adam@agency.example>', "Re: Building permit")
         self.assertEqual(diverted.partner_id, agent_contact, "Without a mandate the agent is another party")
-        self.env['cabinet.mandate'].create({
-            'agent_id': agent.id, 'principal_id': self.party_a.id,
-            'date_start': fields.Date.today() - timedelta(days=1),
-        }).action_activate()
+        self.env['cabinet.mandate'].create(
+            {
+                'agent_id': agent.id,
+                'principal_id': self.party_a.id,
+                'date_start': fields.Date.today() - timedelta(days=1),
+            }
+        ).action_activate()
         count = self.env['cabinet.ticket'].search_count([])
         with self.mock_mail_gateway():
             self._reply(ticket, 'Adam Agent <adam@agency.example>', "Re: Re: Building permit")
@@ -290,10 +359,12 @@ class TestMailGateway(CabinetFactories, MailCommon):
             self._process(MAIL_TEMPLATE_NO_FROM, email_from='', subject="Nobody wrote this")
             self._process(email_from='not an address', subject="Garbled sender")
             self._process(email_from='Broken <broken@>', subject="Half an address")
-        self.assertEqual(self.env['cabinet.ticket'].search_count([]), ticket_count,
-                         "Never a ticket without a partner")
-        self.assertEqual(self._sent_to(), ['anna@firm.example'] * 3,
-                         "Nothing goes to a malformed sender; the team leader hears of each email")
+        self.assertEqual(self.env['cabinet.ticket'].search_count([]), ticket_count, "Never a ticket without a partner")
+        self.assertEqual(
+            self._sent_to(),
+            ['anna@firm.example'] * 3,
+            "Nothing goes to a malformed sender; the team leader hears of each email",
+        )
         pendings = Pending.search([('name', 'in', ["Nobody wrote this", "Garbled sender", "Half an address"])])
         self.assertEqual(len(pendings), 3, "Each email is kept for a person to qualify")
         self.assertEqual(set(pendings.mapped('reason')), {'missing', 'malformed'})
@@ -306,8 +377,13 @@ class TestMailGateway(CabinetFactories, MailCommon):
     def test_pending_to_ticket(self):
         content = base64.b64encode(b'%PDF plans').decode()
         with self.mock_mail_gateway():
-            self._process(MAIL_TEMPLATE_WITH_ATTACHMENT, email_from='?', subject="Plans from somewhere",
-                          attachment_name='plans.pdf', attachment_b64=content)
+            self._process(
+                MAIL_TEMPLATE_WITH_ATTACHMENT,
+                email_from='?',
+                subject="Plans from somewhere",
+                attachment_name='plans.pdf',
+                attachment_b64=content,
+            )
         pending = self.env['cabinet.mail.pending'].search([('name', '=', "Plans from somewhere")])
         self.assertEqual(pending.attachment_ids.mapped('name'), ['plans.pdf'])
 
@@ -317,10 +393,17 @@ class TestMailGateway(CabinetFactories, MailCommon):
         pending_user.partner_id = self.contact_b
         action = pending_user.action_create_ticket()
         ticket = self.env['cabinet.ticket'].browse(action['res_id'])
-        self.assertRecordValues(ticket, [{
-            'partner_id': self.contact_b.id, 'team_id': self.team_a.id, 'name': "Plans from somewhere",
-            'channel': 'email',
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'partner_id': self.contact_b.id,
+                    'team_id': self.team_a.id,
+                    'name': "Plans from somewhere",
+                    'channel': 'email',
+                }
+            ],
+        )
         email = ticket.message_ids.filtered(lambda m: m.message_type == 'email')
         self.assertIn("plans attached", email.body)
         self.assertEqual(email.author_id, self.contact_b)
@@ -332,8 +415,11 @@ class TestMailGateway(CabinetFactories, MailCommon):
     @users('cab_portal', 'cab_employee')
     @mute_logger('odoo.addons.base.models.ir_model', 'odoo.addons.base.models.ir_rule')
     def test_pending_access(self):
-        pending = self.env['cabinet.mail.pending'].sudo().create({
-            'name': "Kept email", 'reason': 'missing', 'team_id': self.team_a.id})
+        pending = (
+            self.env['cabinet.mail.pending']
+            .sudo()
+            .create({'name': "Kept email", 'reason': 'missing', 'team_id': self.team_a.id})
+        )
         with self.assertRaises(AccessError):
             pending.with_env(self.env).read(['name', 'body'])
 

@@ -14,7 +14,6 @@ from .common import CabinetCommon
 
 
 class CabinetMandateCase(CabinetCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -26,24 +25,26 @@ class CabinetMandateCase(CabinetCommon):
 
     @classmethod
     def _create_mandate(cls, state='active', **values):
-        mandate = cls.env['cabinet.mandate'].create({
-            'agent_id': cls.agent.id,
-            'principal_id': cls.party_a.id,
-            'date_start': cls.today - timedelta(days=30),
-            **values,
-        })
+        mandate = cls.env['cabinet.mandate'].create(
+            {
+                'agent_id': cls.agent.id,
+                'principal_id': cls.party_a.id,
+                'date_start': cls.today - timedelta(days=30),
+                **values,
+            }
+        )
         if state == 'active':
             mandate.action_activate()
         return mandate
 
     def _notes(self, ticket):
         return ticket.message_ids.filtered(
-            lambda m: m.subtype_id == self.env.ref('mail.mt_note') and 'no longer follows' in (m.body or ''))
+            lambda m: m.subtype_id == self.env.ref('mail.mt_note') and 'no longer follows' in (m.body or '')
+        )
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestMandate(CabinetMandateCase):
-
     def test_lifecycle(self):
         mandate = self._create_mandate(state='draft')
         self.assertRecordValues(mandate, [{'state': 'draft', 'name': "Agency Ltd for Party A Ltd"}])
@@ -68,8 +69,9 @@ class TestMandate(CabinetMandateCase):
         with Form(mandate.with_user(self.user_manager)) as form:
             form.revoke_reason = "Power of attorney withdrawn by letter"
         mandate.with_user(self.user_manager).action_revoke()
-        self.assertRecordValues(mandate, [{
-            'state': 'revoked', 'revoke_reason': "Power of attorney withdrawn by letter"}])
+        self.assertRecordValues(
+            mandate, [{'state': 'revoked', 'revoke_reason': "Power of attorney withdrawn by letter"}]
+        )
         with self.assertRaises(AssertionError), Form(mandate) as form:
             form.revoke_reason = "Changed afterwards"
         with self.assertRaises(AccessError):
@@ -147,15 +149,19 @@ class TestMandate(CabinetMandateCase):
         ticket = self._create_ticket(self.contact_a, category_id=self.category_client.id)
         ticket.message_subscribe(partner_ids=self.agent_contact.ids)
         mandate.action_revoke()
-        self.assertIn(self.agent_contact, ticket.message_partner_ids,
-                      "An agent still covered by another active mandate keeps following")
-        self.assertFalse(ticket.message_ids.filtered(lambda m: 'is now Revoked' in (m.body or '')),
-                         "Nothing to say on a ticket the agent keeps following under another mandate")
+        self.assertIn(
+            self.agent_contact,
+            ticket.message_partner_ids,
+            "An agent still covered by another active mandate keeps following",
+        )
+        self.assertFalse(
+            ticket.message_ids.filtered(lambda m: 'is now Revoked' in (m.body or '')),
+            "Nothing to say on a ticket the agent keeps following under another mandate",
+        )
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestMandateCron(CabinetMandateCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -193,8 +199,10 @@ class TestMandateCron(CabinetMandateCase):
             self.env['cabinet.mandate']._cron_expire_mandates()
         self.assertEqual(self.valid.state, 'active', "A mandate valid until today is not expired")
         self.assertEqual(self.open_ended.state, 'active')
-        with freeze_time(self.today + timedelta(days=1)), \
-                patch.object(self.registry['ir.cron'], '_commit_progress', return_value=1.0):
+        with (
+            freeze_time(self.today + timedelta(days=1)),
+            patch.object(self.registry['ir.cron'], '_commit_progress', return_value=1.0),
+        ):
             self.env['cabinet.mandate']._cron_expire_mandates()
         self.assertEqual(self.valid.state, 'expired')
         self.assertEqual(self.open_ended.state, 'active')
@@ -222,12 +230,12 @@ class TestMandateCron(CabinetMandateCase):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestTicketMandate(CabinetMandateCase):
-
     def test_agent_files_for_principal(self):
         """The ticket belongs to the principal; the agent's contact acts and follows."""
         mandate = self._create_mandate(category_ids=[Command.set(self.category_client.ids)])
         ticket = self._create_ticket(
-            self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id)
+            self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id
+        )
         self.assertRecordValues(ticket, [{'mandate_id': mandate.id, 'commercial_partner_id': self.party_a.id}])
         self.assertIn(self.agent_contact, ticket.message_partner_ids)
 
@@ -240,17 +248,22 @@ class TestTicketMandate(CabinetMandateCase):
         self._create_mandate(category_ids=[Command.set(self.category_other.ids)])
         with self.assertRaises(ValidationError):
             self._create_ticket(
-                self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id)
+                self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id
+            )
 
     def test_several_mandates_need_a_choice(self):
         first = self._create_mandate()
         self._create_mandate(category_ids=[Command.set(self.category_client.ids)])
         with self.assertRaisesRegex(ValidationError, "several"):
             self._create_ticket(
-                self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id)
+                self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id
+            )
         ticket = self._create_ticket(
-            self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id,
-            mandate_id=first.id)
+            self.contact_a,
+            category_id=self.category_client.id,
+            agent_partner_id=self.agent_contact.id,
+            mandate_id=first.id,
+        )
         self.assertEqual(ticket.mandate_id, first)
 
     def test_mandate_must_match_ticket(self):
@@ -272,7 +285,8 @@ class TestTicketMandate(CabinetMandateCase):
     def test_category_change_within_scope(self):
         self._create_mandate(category_ids=[Command.set(self.category_client.ids)])
         ticket = self._create_ticket(
-            self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id)
+            self.contact_a, category_id=self.category_client.id, agent_partner_id=self.agent_contact.id
+        )
         with self.assertRaisesRegex(ValidationError, "does not cover"):
             ticket.category_id = self.category_other
         ticket.mandate_id.action_revoke()
@@ -294,8 +308,12 @@ class TestTicketMandate(CabinetMandateCase):
         """The agent's portal user reads the tickets filed under its active mandate, nothing else
         of the principal, and nothing once the mandate has ended."""
         agent_portal = new_test_user(
-            self.env, login='cab_agent_portal', name="Alba Agent", email='alba@agency.example',
-            groups='base.group_portal')
+            self.env,
+            login='cab_agent_portal',
+            name="Alba Agent",
+            email='alba@agency.example',
+            groups='base.group_portal',
+        )
         agent_portal.partner_id.parent_id = self.agent
         mandate = self._create_mandate()
         filed = self._create_ticket(self.contact_a, agent_partner_id=self.agent_contact.id)

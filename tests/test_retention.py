@@ -14,23 +14,34 @@ PERSON_EMAIL = "zacharie.quuxwell@quux-mail.example"
 
 
 class CabinetRetentionCommon(CabinetCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.user_dpo = new_test_user(
-            cls.env, login='cab_dpo', name="Dora Protection", email='dora@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_dpo')
+            cls.env,
+            login='cab_dpo',
+            name="Dora Protection",
+            email='dora@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_dpo',
+        )
         Policy = cls.env['cabinet.retention.policy']
         cls.policy_anonymize = Policy.create({'name': "Keep one year", 'period_months': 12, 'action': 'anonymize'})
         cls.policy_delete = Policy.create({'name': "Delete after a year", 'period_months': 12, 'action': 'delete'})
         Category = cls.env['cabinet.category']
-        cls.category_anonymize = Category.create({
-            'name': "Project question", 'team_id': cls.team_a.id, 'retention_policy_id': cls.policy_anonymize.id,
-        })
-        cls.category_delete = Category.create({
-            'name': "Printer jam", 'team_id': cls.team_a.id, 'retention_policy_id': cls.policy_delete.id,
-        })
+        cls.category_anonymize = Category.create(
+            {
+                'name': "Project question",
+                'team_id': cls.team_a.id,
+                'retention_policy_id': cls.policy_anonymize.id,
+            }
+        )
+        cls.category_delete = Category.create(
+            {
+                'name': "Printer jam",
+                'team_id': cls.team_a.id,
+                'retention_policy_id': cls.policy_delete.id,
+            }
+        )
         cls.person = cls._create_party(PERSON_NAME, party_type='individual', email=PERSON_EMAIL)
 
     @classmethod
@@ -60,7 +71,6 @@ class CabinetRetentionCommon(CabinetCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestRetention(CabinetRetentionCommon):
-
     def test_default_request_types_document_their_processing(self):
         """Default request types state purpose, data and retention; periods follow the law they cite."""
         for xmlid in ('client_request', 'deadline', 'it_incident', 'hr_request', 'admin_task'):
@@ -88,56 +98,102 @@ class TestRetention(CabinetRetentionCommon):
 
     def test_anonymize_leaves_no_trace(self):
         ticket = self._create_ticket(
-            self.contact_a, category_id=self.category_anonymize.id,
+            self.contact_a,
+            category_id=self.category_anonymize.id,
             name=f"Water leak at {PERSON_NAME}'s flat",
-            description=f"<p>{PERSON_NAME} ({PERSON_EMAIL}) reports a leak.</p>")
+            description=f"<p>{PERSON_NAME} ({PERSON_EMAIL}) reports a leak.</p>",
+        )
         # tracked changes: the requester and the subject
         self._flush_tracking()
         ticket.partner_id = self.person
         ticket.name = f"Leak at {PERSON_NAME}'s flat, second floor"
         self._flush_tracking()
-        attachment = self.env['ir.attachment'].create({
-            'name': f"{PERSON_NAME} passport.pdf", 'raw': f"Passport of {PERSON_NAME}".encode(),
-            'res_model': 'cabinet.ticket', 'res_id': ticket.id,
-        })
+        attachment = self.env['ir.attachment'].create(
+            {
+                'name': f"{PERSON_NAME} passport.pdf",
+                'raw': f"Passport of {PERSON_NAME}".encode(),
+                'res_model': 'cabinet.ticket',
+                'res_id': ticket.id,
+            }
+        )
         ticket.message_post(
             body=Markup(f"<p>Hello, this is {PERSON_NAME}, call me at {PERSON_EMAIL}</p>"),
-            subject=f"From {PERSON_NAME}", author_id=self.person.id,
-            email_from=f'"{PERSON_NAME}" <{PERSON_EMAIL}>', message_type='email',
-            subtype_xmlid='mail.mt_comment', attachment_ids=attachment.ids)
+            subject=f"From {PERSON_NAME}",
+            author_id=self.person.id,
+            email_from=f'"{PERSON_NAME}" <{PERSON_EMAIL}>',
+            message_type='email',
+            subtype_xmlid='mail.mt_comment',
+            attachment_ids=attachment.ids,
+        )
         ticket.with_user(self.user_a).message_post(
-            body=Markup(f"<p>Dear {PERSON_NAME}, we send a plumber.</p>"), message_type='comment',
-            subtype_xmlid='mail.mt_comment', partner_ids=self.person.ids)
+            body=Markup(f"<p>Dear {PERSON_NAME}, we send a plumber.</p>"),
+            message_type='comment',
+            subtype_xmlid='mail.mt_comment',
+            partner_ids=self.person.ids,
+        )
         ticket.activity_schedule('mail.mail_activity_data_todo', summary=f"Call {PERSON_NAME}", user_id=self.user_a.id)
         with freeze_time('2020-01-15 10:00:00'):
             ticket.stage_id = self.stage_done
             self._flush_tracking()
         number, closed_date = ticket.number, ticket.closed_date
-        self.assertTrue(self.env['mail.tracking.value'].search([
-            ('mail_message_id.res_id', '=', ticket.id), ('old_value_char', 'ilike', PERSON_NAME)]),
-            "The subject history names the person before anonymization")
-        self.assertTrue(self.env['mail.tracking.value'].search([
-            ('mail_message_id.res_id', '=', ticket.id), ('new_value_integer', '=', self.person.id)]))
+        self.assertTrue(
+            self.env['mail.tracking.value'].search(
+                [('mail_message_id.res_id', '=', ticket.id), ('old_value_char', 'ilike', PERSON_NAME)]
+            ),
+            "The subject history names the person before anonymization",
+        )
+        self.assertTrue(
+            self.env['mail.tracking.value'].search(
+                [('mail_message_id.res_id', '=', ticket.id), ('new_value_integer', '=', self.person.id)]
+            )
+        )
 
         self._run_retention()
 
         anonymous = self.env.ref('cabinet_helpdesk.res_partner_anonymous')
-        self.assertRecordValues(ticket, [{
-            'anonymized': True, 'partner_id': anonymous.id, 'number': number, 'closed_date': closed_date,
-            'category_id': self.category_anonymize.id, 'team_id': self.team_a.id, 'stage_id': self.stage_done.id,
-            'description': False,
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'anonymized': True,
+                    'partner_id': anonymous.id,
+                    'number': number,
+                    'closed_date': closed_date,
+                    'category_id': self.category_anonymize.id,
+                    'team_id': self.team_a.id,
+                    'stage_id': self.stage_done.id,
+                    'description': False,
+                }
+            ],
+        )
         self.assertNotIn(PERSON_NAME, ticket.name)
         for needle in (PERSON_NAME, PERSON_EMAIL, "Zacharie", "quux-mail"):
-            self.assertFalse(self.env['cabinet.ticket'].with_context(active_test=False).search(
-                ['|', ('name', 'ilike', needle), ('description', 'ilike', needle)]), needle)
-            self.assertFalse(self.env['mail.message'].search([
-                '|', '|', ('body', 'ilike', needle), ('subject', 'ilike', needle), ('email_from', 'ilike', needle)]),
-                f"No message may keep {needle}")
-            self.assertFalse(self.env['mail.tracking.value'].search([
-                '|', '|', '|', ('old_value_char', 'ilike', needle), ('new_value_char', 'ilike', needle),
-                ('old_value_text', 'ilike', needle), ('new_value_text', 'ilike', needle)]),
-                f"No tracking value may keep {needle}")
+            self.assertFalse(
+                self.env['cabinet.ticket']
+                .with_context(active_test=False)
+                .search(['|', ('name', 'ilike', needle), ('description', 'ilike', needle)]),
+                needle,
+            )
+            self.assertFalse(
+                self.env['mail.message'].search(
+                    ['|', '|', ('body', 'ilike', needle), ('subject', 'ilike', needle), ('email_from', 'ilike', needle)]
+                ),
+                f"No message may keep {needle}",
+            )
+            self.assertFalse(
+                self.env['mail.tracking.value'].search(
+                    [
+                        '|',
+                        '|',
+                        '|',
+                        ('old_value_char', 'ilike', needle),
+                        ('new_value_char', 'ilike', needle),
+                        ('old_value_text', 'ilike', needle),
+                        ('new_value_text', 'ilike', needle),
+                    ]
+                ),
+                f"No tracking value may keep {needle}",
+            )
             self.assertFalse(self.env['ir.attachment'].search([('name', 'ilike', needle)]), needle)
             self.assertFalse(self.env['mail.activity'].search([('summary', 'ilike', needle)]), needle)
         messages = self.env['mail.message'].search([('model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id)])
@@ -145,28 +201,55 @@ class TestRetention(CabinetRetentionCommon):
         self.assertFalse(messages.author_id - anonymous)
         self.assertFalse(messages.partner_ids)
         self.assertFalse(self.env['mail.notification'].search([('mail_message_id', 'in', messages.ids)]))
-        self.assertFalse(self.env['ir.attachment'].search(
-            [('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id)]))
-        self.assertFalse(self.env['mail.followers'].search(
-            [('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id)]))
-        self.assertFalse(self.env['mail.tracking.value'].search([
-            ('mail_message_id', 'in', messages.ids), ('field_id.name', '=', 'partner_id'),
-            '|', ('old_value_integer', '=', self.person.id), ('new_value_integer', '=', self.person.id)]))
-        self.assertTrue(self.env['mail.tracking.value'].search([
-            ('mail_message_id', 'in', messages.ids), ('field_id.name', '=', 'stage_id')]),
-            "Stage history is kept for the statistics")
-        self.assertFalse(self.env['cabinet.ticket'].with_context(active_test=False).search(
-            [('partner_id', '=', self.person.id)]))
+        self.assertFalse(
+            self.env['ir.attachment'].search([('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id)])
+        )
+        self.assertFalse(
+            self.env['mail.followers'].search([('res_model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id)])
+        )
+        self.assertFalse(
+            self.env['mail.tracking.value'].search(
+                [
+                    ('mail_message_id', 'in', messages.ids),
+                    ('field_id.name', '=', 'partner_id'),
+                    '|',
+                    ('old_value_integer', '=', self.person.id),
+                    ('new_value_integer', '=', self.person.id),
+                ]
+            )
+        )
+        self.assertTrue(
+            self.env['mail.tracking.value'].search(
+                [('mail_message_id', 'in', messages.ids), ('field_id.name', '=', 'stage_id')]
+            ),
+            "Stage history is kept for the statistics",
+        )
+        self.assertFalse(
+            self.env['cabinet.ticket'].with_context(active_test=False).search([('partner_id', '=', self.person.id)])
+        )
         self.assertTrue(self.person.exists(), "The partner record itself is left to the privacy lookup")
 
         log = self.env['cabinet.retention.log'].search([('ticket_number', '=', number)])
-        self.assertRecordValues(log, [{
-            'action': 'anonymize', 'reason': 'retention', 'category_id': self.category_anonymize.id,
-            'policy_id': self.policy_anonymize.id, 'company_id': self.company.id,
-        }])
-        self.assertFalse([
-            name for name, field in log._fields.items() if field.type in ('many2one', 'many2many', 'one2many')
-            and field.comodel_name == 'res.partner'], "The audit trail keeps no partner")
+        self.assertRecordValues(
+            log,
+            [
+                {
+                    'action': 'anonymize',
+                    'reason': 'retention',
+                    'category_id': self.category_anonymize.id,
+                    'policy_id': self.policy_anonymize.id,
+                    'company_id': self.company.id,
+                }
+            ],
+        )
+        self.assertFalse(
+            [
+                name
+                for name, field in log._fields.items()
+                if field.type in ('many2one', 'many2many', 'one2many') and field.comodel_name == 'res.partner'
+            ],
+            "The audit trail keeps no partner",
+        )
 
         # a second run finds nothing more to do
         self.assertFalse(self._run_retention())
@@ -178,11 +261,19 @@ class TestRetention(CabinetRetentionCommon):
         number, ticket_id = ticket.number, ticket.id
         self._run_retention()
         self.assertFalse(ticket.exists())
-        self.assertFalse(self.env['mail.message'].search(
-            [('model', '=', 'cabinet.ticket'), ('res_id', '=', ticket_id)]))
-        self.assertRecordValues(self.env['cabinet.retention.log'].search([('ticket_number', '=', number)]), [{
-            'action': 'delete', 'reason': 'retention', 'policy_id': self.policy_delete.id,
-        }])
+        self.assertFalse(
+            self.env['mail.message'].search([('model', '=', 'cabinet.ticket'), ('res_id', '=', ticket_id)])
+        )
+        self.assertRecordValues(
+            self.env['cabinet.retention.log'].search([('ticket_number', '=', number)]),
+            [
+                {
+                    'action': 'delete',
+                    'reason': 'retention',
+                    'policy_id': self.policy_delete.id,
+                }
+            ],
+        )
 
     def test_only_due_tickets(self):
         """Open tickets, tickets still in their period and tickets under legal hold are left alone."""
@@ -213,15 +304,19 @@ class TestRetention(CabinetRetentionCommon):
         calls = self._run_retention(batch_size=2, stop_after=1)
         self.assertEqual(calls, [(2, 3)], "One batch of two, three left")
         self.assertEqual(tickets.sorted('id').mapped('anonymized'), [True, True, False, False, False])
-        self.assertEqual(Log.search([('ticket_number', 'in', numbers)]).mapped('ticket_number'),
-                         list(reversed(numbers[:2])))
+        self.assertEqual(
+            Log.search([('ticket_number', 'in', numbers)]).mapped('ticket_number'), list(reversed(numbers[:2]))
+        )
 
         calls = self._run_retention(batch_size=2)
         self.assertEqual(calls, [(2, 1), (1, 0)])
         self.assertTrue(all(tickets.mapped('anonymized')))
         logs = Log.search([('ticket_number', 'in', numbers)])
-        self.assertEqual(sorted(logs.mapped('ticket_number')), sorted(numbers),
-                         "Every ticket is processed exactly once across the two runs")
+        self.assertEqual(
+            sorted(logs.mapped('ticket_number')),
+            sorted(numbers),
+            "Every ticket is processed exactly once across the two runs",
+        )
 
     def test_scheduled_action(self):
         """The scheduled action runs the retention as the scheduler would, committing each batch."""
@@ -247,12 +342,15 @@ class TestRetention(CabinetRetentionCommon):
                 raise ValueError("broken ticket")
             return apply_retention(records)
 
-        with patch.object(self.registry['cabinet.ticket'], '_apply_retention', autospec=True,
-                          side_effect=failing_apply):
+        with patch.object(
+            self.registry['cabinet.ticket'], '_apply_retention', autospec=True, side_effect=failing_apply
+        ):
             self._run_retention(batch_size=10)
         self.assertEqual(tickets.mapped('anonymized'), [True, False, True])
-        self.assertFalse(self.env['cabinet.retention.log'].search([('ticket_number', '=', broken.number)]),
-                         "The failed ticket leaves no audit row: nothing happened to it")
+        self.assertFalse(
+            self.env['cabinet.retention.log'].search([('ticket_number', '=', broken.number)]),
+            "The failed ticket leaves no audit row: nothing happened to it",
+        )
 
     def test_cron_batch_query_count(self):
         tickets = self.env['cabinet.ticket']
@@ -269,7 +367,6 @@ class TestRetention(CabinetRetentionCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestLegalHold(CabinetRetentionCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -282,16 +379,25 @@ class TestLegalHold(CabinetRetentionCommon):
             with self.assertRaises(AccessError, msg=f"{user.login} may not place a legal hold"):
                 self.ticket.with_user(user).write({'legal_hold': True})
             with self.assertRaises(AccessError):
-                self.env['cabinet.ticket.legal.hold'].with_user(user).create({
-                    'ticket_ids': self.ticket.ids, 'reason': "Dispute"})
+                self.env['cabinet.ticket.legal.hold'].with_user(user).create(
+                    {'ticket_ids': self.ticket.ids, 'reason': "Dispute"}
+                )
             with self.assertRaises(AccessError):
-                self.env['cabinet.ticket'].with_user(user).create({
-                    'name': "Held from the start", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
-                    'legal_hold': True})
+                self.env['cabinet.ticket'].with_user(user).create(
+                    {
+                        'name': "Held from the start",
+                        'partner_id': self.contact_a.id,
+                        'team_id': self.team_a.id,
+                        'legal_hold': True,
+                    }
+                )
         self.assertFalse(self.ticket.legal_hold)
         # the data protection officer may, and the hold then protects the ticket from deletion
-        held = self.env['cabinet.ticket'].with_user(self.user_dpo).create({
-            'name': "Held from the start", 'partner_id': self.contact_a.id, 'legal_hold': True})
+        held = (
+            self.env['cabinet.ticket']
+            .with_user(self.user_dpo)
+            .create({'name': "Held from the start", 'partner_id': self.contact_a.id, 'legal_hold': True})
+        )
         self.assertTrue(held.legal_hold)
         with self.assertRaises(UserError):
             held.with_user(self.user_manager).unlink()
@@ -304,9 +410,14 @@ class TestLegalHold(CabinetRetentionCommon):
         wizard.action_apply()
         self._flush_tracking()
         self.assertTrue(self.ticket.legal_hold)
-        tracking = self.env['mail.tracking.value'].search([
-            ('mail_message_id.model', '=', 'cabinet.ticket'), ('mail_message_id.res_id', '=', self.ticket.id),
-            ('field_id.name', '=', 'legal_hold'), ('new_value_integer', '=', 1)])
+        tracking = self.env['mail.tracking.value'].search(
+            [
+                ('mail_message_id.model', '=', 'cabinet.ticket'),
+                ('mail_message_id.res_id', '=', self.ticket.id),
+                ('field_id.name', '=', 'legal_hold'),
+                ('new_value_integer', '=', 1),
+            ]
+        )
         self.assertEqual(len(tracking), 1, "The hold is tracked")
         note = tracking.mail_message_id
         self.assertIn("Claim filed by the contractor", note.body, "The reason goes with the tracked change")
@@ -329,6 +440,7 @@ class TestLegalHold(CabinetRetentionCommon):
     def test_dpo_cannot_hold_what_they_cannot_read(self):
         hr_ticket = self._create_ticket(self.user_a.partner_id, category_id=self.category_hr.id)
         with self.assertRaises(AccessError):
-            self.env['cabinet.ticket.legal.hold'].with_user(self.user_dpo).create({
-                'ticket_ids': hr_ticket.ids, 'reason': "Dispute"}).action_apply()
+            self.env['cabinet.ticket.legal.hold'].with_user(self.user_dpo).create(
+                {'ticket_ids': hr_ticket.ids, 'reason': "Dispute"}
+            ).action_apply()
         self.assertFalse(hr_ticket.legal_hold)

@@ -16,34 +16,68 @@ class CabinetSlaCommon(CabinetCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls.env['resource.calendar'].create({
-            'name': "Office hours",
-            'tz': 'Europe/Brussels',
-            'attendance_ids': [Command.clear()] + [
-                Command.create({'name': f"Day {day} {period}", 'dayofweek': str(day), 'hour_from': start,
-                                'hour_to': stop, 'day_period': period})
-                for day in range(5)
-                for start, stop, period in ((8, 12, 'morning'), (13, 17, 'afternoon'))
-            ],
-        })
+        cls.calendar = cls.env['resource.calendar'].create(
+            {
+                'name': "Office hours",
+                'tz': 'Europe/Brussels',
+                'attendance_ids': [Command.clear()]
+                + [
+                    Command.create(
+                        {
+                            'name': f"Day {day} {period}",
+                            'dayofweek': str(day),
+                            'hour_from': start,
+                            'hour_to': stop,
+                            'day_period': period,
+                        }
+                    )
+                    for day in range(5)
+                    for start, stop, period in ((8, 12, 'morning'), (13, 17, 'afternoon'))
+                ],
+            }
+        )
         cls.team_a.resource_calendar_id = cls.calendar
         cls.team_b.resource_calendar_id = cls.calendar
         cls.user_escalation = cls.user_manager
         Policy = cls.env['cabinet.sla.policy']
-        cls.policy_general = Policy.create({
-            'name': "General", 'team_id': cls.team_a.id, 'priority': '0',
-            'response_hours': 4, 'resolve_hours': 16, 'escalate_to_id': cls.user_escalation.id,
-        })
-        cls.policy_urgent = Policy.create({
-            'name': "Urgent", 'team_id': cls.team_a.id, 'priority': '2', 'response_hours': 1, 'resolve_hours': 8,
-        })
-        cls.policy_client = Policy.create({
-            'name': "Client requests", 'team_id': cls.team_a.id, 'priority': '0',
-            'category_ids': [Command.link(cls.category_client.id)], 'response_hours': 2, 'resolve_hours': 24,
-        })
-        cls.policy_b = Policy.create({
-            'name': "Team B", 'team_id': cls.team_b.id, 'priority': '0', 'response_hours': 8, 'resolve_hours': 40,
-        })
+        cls.policy_general = Policy.create(
+            {
+                'name': "General",
+                'team_id': cls.team_a.id,
+                'priority': '0',
+                'response_hours': 4,
+                'resolve_hours': 16,
+                'escalate_to_id': cls.user_escalation.id,
+            }
+        )
+        cls.policy_urgent = Policy.create(
+            {
+                'name': "Urgent",
+                'team_id': cls.team_a.id,
+                'priority': '2',
+                'response_hours': 1,
+                'resolve_hours': 8,
+            }
+        )
+        cls.policy_client = Policy.create(
+            {
+                'name': "Client requests",
+                'team_id': cls.team_a.id,
+                'priority': '0',
+                'category_ids': [Command.link(cls.category_client.id)],
+                'response_hours': 2,
+                'resolve_hours': 24,
+            }
+        )
+        cls.policy_b = Policy.create(
+            {
+                'name': "Team B",
+                'team_id': cls.team_b.id,
+                'priority': '0',
+                'response_hours': 8,
+                'resolve_hours': 40,
+            }
+        )
         # Monday 12 January 2026, 09:00 in Brussels (UTC+1)
         cls.monday_9 = datetime(2026, 1, 12, 8, 0)
 
@@ -74,7 +108,6 @@ class CabinetSlaCommon(CabinetCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestSlaPolicy(CabinetSlaCommon):
-
     def test_policy_matching(self):
         """The most specific policy of the ticket's own team applies."""
         with self._at(self.monday_9):
@@ -106,10 +139,18 @@ class TestSlaPolicy(CabinetSlaCommon):
         """A team without service level: no deadline, no status, never picked by the cron."""
         self.policy_b.active = False
         ticket = self._create_ticket(self.contact_b, team=self.team_b)
-        self.assertRecordValues(ticket, [{
-            'sla_policy_id': False, 'sla_response_deadline': False, 'sla_resolve_deadline': False,
-            'sla_status': False, 'sla_next_check': False,
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'sla_policy_id': False,
+                    'sla_response_deadline': False,
+                    'sla_resolve_deadline': False,
+                    'sla_status': False,
+                    'sla_next_check': False,
+                }
+            ],
+        )
 
     def test_category_policy_first(self):
         """The request type's own service level wins over the team's policies."""
@@ -121,25 +162,39 @@ class TestSlaPolicy(CabinetSlaCommon):
         """4 working hours from Monday 09:00 end at 14:00 (lunch break excluded), 16 on Wednesday 09:00."""
         with self._at(self.monday_9):
             ticket = self._create_ticket(self.contact_a)
-        self.assertRecordValues(ticket, [{
-            'sla_response_deadline': datetime(2026, 1, 12, 13, 0),  # 14:00 Brussels
-            'sla_resolve_deadline': datetime(2026, 1, 14, 8, 0),    # Wednesday 09:00 Brussels
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'sla_response_deadline': datetime(2026, 1, 12, 13, 0),  # 14:00 Brussels
+                    'sla_resolve_deadline': datetime(2026, 1, 14, 8, 0),  # Wednesday 09:00 Brussels
+                }
+            ],
+        )
 
     def test_deadlines_friday_evening(self):
         """A ticket of Friday evening is due on Monday: nights and weekends do not count."""
         with self._at(datetime(2026, 1, 9, 17, 30)):  # Friday 18:30 Brussels
             ticket = self._create_ticket(self.contact_a)
-        self.assertRecordValues(ticket, [{
-            'sla_response_deadline': datetime(2026, 1, 12, 11, 0),  # Monday 12:00 Brussels
-            'sla_resolve_deadline': datetime(2026, 1, 13, 16, 0),   # Tuesday 17:00 Brussels
-        }])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'sla_response_deadline': datetime(2026, 1, 12, 11, 0),  # Monday 12:00 Brussels
+                    'sla_resolve_deadline': datetime(2026, 1, 13, 16, 0),  # Tuesday 17:00 Brussels
+                }
+            ],
+        )
 
     def test_deadlines_skip_public_holiday(self):
-        self.env['resource.calendar.leaves'].create({
-            'name': "Public holiday", 'calendar_id': self.calendar.id,
-            'date_from': datetime(2026, 1, 11, 23, 0), 'date_to': datetime(2026, 1, 12, 22, 59),
-        })
+        self.env['resource.calendar.leaves'].create(
+            {
+                'name': "Public holiday",
+                'calendar_id': self.calendar.id,
+                'date_from': datetime(2026, 1, 11, 23, 0),
+                'date_to': datetime(2026, 1, 12, 22, 59),
+            }
+        )
         with self._at(datetime(2026, 1, 9, 17, 30)):
             ticket = self._create_ticket(self.contact_a)
         self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 13, 11, 0), "Monday is a holiday")
@@ -150,28 +205,38 @@ class TestSlaPolicy(CabinetSlaCommon):
             ticket = self._create_ticket(self.contact_a)
         with self._at(datetime(2026, 1, 12, 9, 0)):
             ticket.with_user(self.user_a).message_post(
-                body="Internal remark", message_type='comment', subtype_xmlid='mail.mt_note')
+                body="Internal remark", message_type='comment', subtype_xmlid='mail.mt_note'
+            )
             ticket.with_user(self.portal_a).message_post(
-                body="Any news?", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Any news?", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
             ticket.message_post(
-                body="From the party's mailbox", author_id=self.contact_a.id,
-                message_type='email', subtype_xmlid='mail.mt_comment')
+                body="From the party's mailbox",
+                author_id=self.contact_a.id,
+                message_type='email',
+                subtype_xmlid='mail.mt_comment',
+            )
         self.assertFalse(ticket.first_response_date, "notes and the party's own messages are no response")
         self.assertEqual(ticket.sla_status, 'ok')
         with self._at(datetime(2026, 1, 12, 10, 0)):
             ticket.with_user(self.user_a).message_post(
-                body="Here is the answer", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Here is the answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
         with self._at(datetime(2026, 1, 12, 11, 0)):
             ticket.with_user(self.user_a).message_post(
-                body="And more", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="And more", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
         self.assertEqual(ticket.first_response_date, datetime(2026, 1, 12, 10, 0), "only the first answer counts")
 
     def test_first_response_by_email_of_staff(self):
         """A staff member answering from their mailbox (mail gateway, run as the system) counts."""
         ticket = self._create_ticket(self.contact_a)
         ticket.message_post(
-            body="Answer by email", author_id=self.user_a.partner_id.id, message_type='email',
-            subtype_xmlid='mail.mt_comment')
+            body="Answer by email",
+            author_id=self.user_a.partner_id.id,
+            message_type='email',
+            subtype_xmlid='mail.mt_comment',
+        )
         self.assertTrue(ticket.first_response_date)
 
     def test_status_transitions(self):
@@ -183,7 +248,8 @@ class TestSlaPolicy(CabinetSlaCommon):
         self.assertEqual(late.sla_next_check, datetime(2026, 1, 12, 12, 0))
         with self._at(datetime(2026, 1, 12, 10, 0)):
             in_time.with_user(self.user_a).message_post(
-                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
             self._run_cron('_cron_update_sla')
         self.assertEqual(late.sla_status, 'ok')
         self.assertEqual(in_time.sla_status, 'ok', "the resolution is still pending")
@@ -198,7 +264,8 @@ class TestSlaPolicy(CabinetSlaCommon):
         self.assertRecordValues(in_time, [{'sla_status': 'met', 'sla_next_check': False, 'escalation_level': 0}])
         with self._at(datetime(2026, 1, 12, 14, 0)):
             late.with_user(self.user_a).message_post(
-                body="Late answer", message_type='comment', subtype_xmlid='mail.mt_comment')
+                body="Late answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
             late.action_close()
         self.assertRecordValues(late, [{'sla_status': 'breached', 'sla_next_check': False}])
 
@@ -243,10 +310,9 @@ class TestSlaPolicy(CabinetSlaCommon):
 
     def test_cron_resumes_after_interruption(self):
         with self._at(self.monday_9):
-            tickets = self.env['cabinet.ticket'].create([
-                {'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id}
-                for i in range(3)
-            ])
+            tickets = self.env['cabinet.ticket'].create(
+                [{'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id} for i in range(3)]
+            )
         with self._at(datetime(2026, 1, 12, 14, 0)):
             batches = self._run_cron('_cron_update_sla', stop_after_batches=1, batch_size=2)
             self.assertEqual(batches, [2])
@@ -266,16 +332,21 @@ class TestSlaPolicy(CabinetSlaCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestSlaPerformance(CabinetSlaCommon):
-
     @warmup
     def test_cron_batch_query_count(self):
         """One batch of the service level cron: status refresh of 20 tickets, 10 of them escalated."""
         with self._at(self.monday_9):
-            self.env['cabinet.ticket'].create([
-                {'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
-                 'priority': '2' if i % 2 else '0'}
-                for i in range(20)
-            ])
+            self.env['cabinet.ticket'].create(
+                [
+                    {
+                        'name': f"Ticket {i}",
+                        'partner_id': self.contact_a.id,
+                        'team_id': self.team_a.id,
+                        'priority': '2' if i % 2 else '0',
+                    }
+                    for i in range(20)
+                ]
+            )
         # 11:00 Brussels: urgent ones breached (1 hour), general ones not yet at risk
         with self._at(datetime(2026, 1, 12, 10, 0)):
             self.env.invalidate_all()
@@ -286,10 +357,9 @@ class TestSlaPerformance(CabinetSlaCommon):
     @warmup
     def test_ticket_list_read_with_sla(self):
         with self._at(self.monday_9):
-            self.env['cabinet.ticket'].sudo().create([
-                {'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id}
-                for i in range(10)
-            ])
+            self.env['cabinet.ticket'].sudo().create(
+                [{'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id} for i in range(10)]
+            )
         tickets = self.env['cabinet.ticket'].search([('team_id', '=', self.team_a.id)])
         self.env.invalidate_all()
         with self.assertQueryCount(cab_user=2):  # measured value, change only on purpose

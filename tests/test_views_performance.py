@@ -6,7 +6,6 @@ from .common import CabinetCommon
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestCabinetViews(CabinetCommon):
-
     def test_forms_open_and_save(self):
         """Every configuration form opens and saves through the web client's rules."""
         for model, values in (
@@ -26,8 +25,15 @@ class TestCabinetViews(CabinetCommon):
         self.assertTrue(form.save())
 
     def test_views_load(self):
-        for model in ('cabinet.ticket', 'cabinet.team', 'cabinet.stage', 'cabinet.category', 'cabinet.tag',
-                      'cabinet.retention.policy', 'cabinet.sla.policy'):
+        for model in (
+            'cabinet.ticket',
+            'cabinet.team',
+            'cabinet.stage',
+            'cabinet.category',
+            'cabinet.tag',
+            'cabinet.retention.policy',
+            'cabinet.sla.policy',
+        ):
             views = self.env['ir.ui.view'].search([('model', '=', model)])
             self.assertTrue(views, f"{model} has views")
             for view in views.filtered(lambda v: not v.inherit_id):
@@ -39,8 +45,12 @@ class TestCabinetViews(CabinetCommon):
 
     def test_default_data(self):
         stages = self.env['cabinet.stage'].search([])
-        self.assertTrue({'New', 'In Progress', 'Waiting for the Party', 'Done', 'Cancelled'} <= set(stages.mapped('name')))
-        self.assertEqual(set(stages.filtered('is_closed').mapped('name')) & {'Done', 'Cancelled'}, {'Done', 'Cancelled'})
+        self.assertTrue(
+            {'New', 'In Progress', 'Waiting for the Party', 'Done', 'Cancelled'} <= set(stages.mapped('name'))
+        )
+        self.assertEqual(
+            set(stages.filtered('is_closed').mapped('name')) & {'Done', 'Cancelled'}, {'Done', 'Cancelled'}
+        )
         for xmlid in ('client_request', 'it_incident', 'deadline', 'hr_request', 'admin_task'):
             category = self.env.ref(f'cabinet_helpdesk.cabinet_category_{xmlid}')
             self.assertTrue(category.team_id and category.legal_basis and category.retention_policy_id)
@@ -49,17 +59,21 @@ class TestCabinetViews(CabinetCommon):
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
 class TestCabinetPerformance(CabinetCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.tickets = cls.env['cabinet.ticket'].create([{
-            'name': f"Ticket {index}",
-            'partner_id': (cls.contact_a if index % 2 else cls.contact_b).id,
-            'team_id': cls.team_a.id,
-            'user_id': cls.user_a.id if index % 3 else False,
-            'category_id': cls.category_client.id,
-        } for index in range(80)])
+        cls.tickets = cls.env['cabinet.ticket'].create(
+            [
+                {
+                    'name': f"Ticket {index}",
+                    'partner_id': (cls.contact_a if index % 2 else cls.contact_b).id,
+                    'team_id': cls.team_a.id,
+                    'user_id': cls.user_a.id if index % 3 else False,
+                    'category_id': cls.category_client.id,
+                }
+                for index in range(80)
+            ]
+        )
 
     @users('cab_user')
     @warmup
@@ -68,8 +82,19 @@ class TestCabinetPerformance(CabinetCommon):
         tickets = self.env['cabinet.ticket'].search([('team_id', '=', self.team_a.id)])
         self.assertEqual(len(tickets), 80)
         many2ones = ['partner_id', 'category_id', 'team_id', 'user_id', 'stage_id', 'company_id']
-        spec = {field: {} for field in ['priority', 'number', 'name', 'party_type', 'date_deadline', 'is_closed',
-                                        'create_date', 'closed_date']}
+        spec = {
+            field: {}
+            for field in [
+                'priority',
+                'number',
+                'name',
+                'party_type',
+                'date_deadline',
+                'is_closed',
+                'create_date',
+                'closed_date',
+            ]
+        }
         spec.update({field: {'fields': {'display_name': {}}} for field in many2ones})
         with self.assertQueryCount(cab_user=8):
             tickets.web_read(spec)
@@ -80,7 +105,11 @@ class TestCabinetPerformance(CabinetCommon):
         """Creating one ticket, as a team user (number, stage, assignment, service level, tracking,
         followers, reply-to alias)."""
         with self.assertQueryCount(cab_user=28):
-            self.env['cabinet.ticket'].create({
-                'name': "Budgeted", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id,
-                'category_id': self.category_client.id,
-            })
+            self.env['cabinet.ticket'].create(
+                {
+                    'name': "Budgeted",
+                    'partner_id': self.contact_a.id,
+                    'team_id': self.team_a.id,
+                    'category_id': self.category_client.id,
+                }
+            )

@@ -12,19 +12,27 @@ class CabinetTicketLegalHold(models.TransientModel):
 
     ticket_ids = fields.Many2many('cabinet.ticket', string="Tickets", required=True)
     legal_hold = fields.Selection(
-        [('place', "Place a legal hold"), ('lift', "Lift the legal hold")], string="Action",
-        required=True, default='place')
+        [('place', "Place a legal hold"), ('lift', "Lift the legal hold")],
+        string="Action",
+        required=True,
+        default='place',
+    )
     reason = fields.Text(
-        required=True, help="Why the tickets must be kept (dispute, claim, authority request) or may be "
-                            "released. Posted as an internal note on each ticket.")
+        required=True,
+        help="Why the tickets must be kept (dispute, claim, authority request) or may be "
+        "released. Posted as an internal note on each ticket.",
+    )
 
     @api.model
     def default_get(self, fields):
         """Tickets selected in a list (action menu): hold them, or lift the hold when all are held."""
         defaults = super().default_get(fields)
         context = self.env.context
-        if context.get('active_model') != 'cabinet.ticket' or not context.get('active_ids') \
-                or context.get('default_ticket_ids'):
+        if (
+            context.get('active_model') != 'cabinet.ticket'
+            or not context.get('active_ids')
+            or context.get('default_ticket_ids')
+        ):
             return defaults
         tickets = self.env['cabinet.ticket'].browse(context['active_ids'])
         if 'ticket_ids' in fields:

@@ -16,7 +16,8 @@ class MailComposeMessage(models.TransientModel):
         for ticket in self.env['cabinet.ticket'].browse(list(mail_values_all)):
             values = mail_values_all[ticket.id]
             partner_ids = [
-                command[1] for command in values.get('recipient_ids') or []
+                command[1]
+                for command in values.get('recipient_ids') or []
                 if isinstance(command, (list, tuple)) and command[0] == 4
             ]
             partners = self.env['res.partner'].browse(partner_ids)
@@ -27,6 +28,7 @@ class MailComposeMessage(models.TransientModel):
                 ticket._cabinet_refuse_addresses(unknown)
             if emails:
                 values['recipient_ids'] = list(values.get('recipient_ids') or []) + [
-                    (4, partner.id) for partner in found.values() if partner.id not in partner_ids]
+                    (4, partner.id) for partner in found.values() if partner.id not in partner_ids
+                ]
                 values.update(email_to=False, email_cc=False)
         return mail_values_all

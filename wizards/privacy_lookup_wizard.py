@@ -14,8 +14,7 @@ class PrivacyLookupWizard(models.TransientModel):
         about the person too.
         """
         query = super()._get_query()
-        ticket_ids = SQL(
-            "SELECT id FROM cabinet_ticket WHERE partner_id IN (SELECT id FROM indirect_references)")
+        ticket_ids = SQL("SELECT id FROM cabinet_ticket WHERE partner_id IN (SELECT id FROM indirect_references)")
         return SQL(
             """
             %(query)s

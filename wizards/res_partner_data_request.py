@@ -24,18 +24,24 @@ class ResPartnerDataRequest(models.TransientModel):
     request_type = fields.Selection(REQUEST_TYPES, required=True, default='access')
     request_date = fields.Date(string="Received On", required=True, default=fields.Date.context_today)
     date_due = fields.Date(
-        string="Answer Due", compute='_compute_date_due',
-        help="One month after receipt (GDPR art. 12(3)); it may be extended by two months for complex requests.")
+        string="Answer Due",
+        compute='_compute_date_due',
+        help="One month after receipt (GDPR art. 12(3)); it may be extended by two months for complex requests.",
+    )
     note = fields.Text(
-        required=True, help="What the person asked (e.g. the data to correct, the processing objected to) "
-                            "and how the identity was checked.")
+        required=True,
+        help="What the person asked (e.g. the data to correct, the processing objected to) "
+        "and how the identity was checked.",
+    )
     ticket_id = fields.Many2one(
         'cabinet.ticket',
         domain="[('commercial_partner_id', '=', commercial_partner_id)]",
-        help="Also record the request on this ticket of the person's party, as an internal note.")
+        help="Also record the request on this ticket of the person's party, as an internal note.",
+    )
     commercial_partner_id = fields.Many2one(related='partner_id.commercial_partner_id')
     schedule_activity = fields.Boolean(
-        string="Remind Me", default=True, help="Plan a to-do on the partner, due when the answer is due.")
+        string="Remind Me", default=True, help="Plan a to-do on the partner, due when the answer is due."
+    )
 
     @api.depends('request_date')
     def _compute_date_due(self):
@@ -53,8 +59,11 @@ class ResPartnerDataRequest(models.TransientModel):
         type_label = dict(self._fields['request_type']._description_selection(self.env))[self.request_type]
         body = Markup("<p><b>%s</b></p><p>%s</p><p>%s</p>") % (
             self.env._("Data subject request: %(type)s", type=type_label),
-            self.env._("Received on %(date)s, answer due by %(due)s.",
-                       date=fields.Date.to_string(self.request_date), due=fields.Date.to_string(self.date_due)),
+            self.env._(
+                "Received on %(date)s, answer due by %(due)s.",
+                date=fields.Date.to_string(self.request_date),
+                due=fields.Date.to_string(self.date_due),
+            ),
             self.note.strip(),
         )
         partner_sudo = self.partner_id.sudo()
@@ -63,6 +72,9 @@ class ResPartnerDataRequest(models.TransientModel):
             self.ticket_id.sudo().message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_note')
         if self.schedule_activity:
             partner_sudo.activity_schedule(
-                'mail.mail_activity_data_todo', date_deadline=self.date_due, user_id=self.env.uid,
-                summary=self.env._("Answer the data subject request (%(type)s)", type=type_label))
+                'mail.mail_activity_data_todo',
+                date_deadline=self.date_due,
+                user_id=self.env.uid,
+                summary=self.env._("Answer the data subject request (%(type)s)", type=type_label),
+            )
         return {'type': 'ir.actions.act_window_close'}
