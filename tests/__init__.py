@@ -13,3 +13,4 @@ from . import test_mail_gateway
 from . import test_coordination
 from . import test_mandate
 from . import test_gdpr_rights
+from . import test_i18n
