@@ -1,6 +1,9 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from contextlib import contextmanager
+from unittest.mock import patch
+
 from odoo.fields import Command
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import TransactionCase, freeze_time, new_test_user
 
 
 class CabinetFactories:
@@ -69,6 +72,38 @@ class CabinetFactories:
             cls.env, login='cab_portal_b', name="Betty B", email='betty@party-b.example', groups='base.group_portal'
         )
         cls.portal_b.partner_id.parent_id = cls.party_b
+
+    @classmethod
+    def _create_dpo(cls):
+        """The firm's data protection officer."""
+        return new_test_user(
+            cls.env,
+            login='cab_dpo',
+            name="Dora Protection",
+            email='dora@firm.example',
+            groups='cabinet_helpdesk.group_cabinet_dpo',
+        )
+
+    @contextmanager
+    def _at(self, when):
+        """Freeze the clock at ``when`` (naive UTC), the transaction's clock included (create_date)."""
+        with freeze_time(when), patch.object(self.env.cr, 'now', lambda: when):
+            yield
+            # stored computations (service level status) happen now, not after the clock runs on
+            self.env.flush_all()
+
+    def _run_cron(self, method, stop_after_batches=None, model='cabinet.ticket', **kwargs):
+        """Run the cron method ``method`` without committing; stop it after ``stop_after_batches``
+        batches as an interrupted run would. Return the size of each batch reported."""
+        batches = []
+
+        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
+            batches.append(processed)
+            return 0 if stop_after_batches and len(batches) >= stop_after_batches else 100.0
+
+        with patch.object(self.registry['ir.cron'], '_commit_progress', commit_progress):
+            getattr(self.env[model], method)(**kwargs)
+        return batches
 
     @classmethod
     def _create_party(cls, name, party_type=None, parent=None, email=None, **values):

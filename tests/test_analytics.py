@@ -22,9 +22,7 @@ class CabinetAnalyticsCommon(CabinetCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env['ir.config_parameter'].set_param(PARAM, False)
-        cls.user_dpo = new_test_user(
-            cls.env, login='cab_dpo', name="Dora DPO", groups='cabinet_helpdesk.group_cabinet_dpo'
-        )
+        cls.user_dpo = cls._create_dpo()
         cls.user_sysadmin = new_test_user(
             cls.env,
             login='cab_sysadmin',

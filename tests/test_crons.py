@@ -1,5 +1,4 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
@@ -24,24 +23,6 @@ class CabinetCronCommon(CabinetFactories, MailCommon):
             groups='cabinet_helpdesk.group_cabinet_user',
         )
         cls.team_a.member_ids |= cls.user_a2
-
-    @contextmanager
-    def _at(self, when):
-        with freeze_time(when), patch.object(self.env.cr, 'now', lambda: when):
-            yield
-            # stored computations (service level status) happen now, not after the clock runs on
-            self.env.flush_all()
-
-    def _run_cron(self, method, stop_after_batches=None, **kwargs):
-        batches = []
-
-        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
-            batches.append(processed)
-            return 0 if stop_after_batches and len(batches) >= stop_after_batches else 100.0
-
-        with patch.object(self.registry['ir.cron'], '_commit_progress', commit_progress):
-            getattr(self.env['cabinet.ticket'], method)(**kwargs)
-        return batches
 
     def _todos(self, tickets, user=None):
         activities = tickets.activity_ids.filtered(

@@ -8,7 +8,7 @@ from markupsafe import Markup
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tests import HttpCase, freeze_time, tagged
 from odoo.tools import mute_logger
 
 from .common import CabinetCommon, CabinetFactories
@@ -19,13 +19,7 @@ class TestGdprRights(CabinetCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_dpo = new_test_user(
-            cls.env,
-            login='cab_dpo',
-            name="Dora Protection",
-            email='dora@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_dpo',
-        )
+        cls.user_dpo = cls._create_dpo()
         cls.ticket_a = cls._create_ticket(
             cls.contact_a,
             name="Cracks in the north wall",
@@ -257,13 +251,7 @@ class TestGdprExportDownload(CabinetFactories, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_cabinet_data()
-        cls.user_dpo = new_test_user(
-            cls.env,
-            login='cab_dpo',
-            name="Dora Protection",
-            email='dora@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_dpo',
-        )
+        cls.user_dpo = cls._create_dpo()
         cls.ticket_a = cls._create_ticket(cls.contact_a, name="Cracks in the north wall")
 
     def test_dpo_button_downloads_the_export(self):

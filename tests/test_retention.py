@@ -4,7 +4,7 @@ from unittest.mock import patch
 from markupsafe import Markup
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
 from .common import CabinetCommon
@@ -17,13 +17,7 @@ class CabinetRetentionCommon(CabinetCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_dpo = new_test_user(
-            cls.env,
-            login='cab_dpo',
-            name="Dora Protection",
-            email='dora@firm.example',
-            groups='cabinet_helpdesk.group_cabinet_dpo',
-        )
+        cls.user_dpo = cls._create_dpo()
         Policy = cls.env['cabinet.retention.policy']
         cls.policy_anonymize = Policy.create({'name': "Keep one year", 'period_months': 12, 'action': 'anonymize'})
         cls.policy_delete = Policy.create({'name': "Delete after a year", 'period_months': 12, 'action': 'delete'})

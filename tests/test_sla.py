@@ -1,10 +1,8 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from contextlib import contextmanager
 from datetime import datetime
-from unittest.mock import patch
 
 from odoo.fields import Command
-from odoo.tests import freeze_time, tagged, users, warmup
+from odoo.tests import tagged, users, warmup
 
 from .common import CabinetCommon
 
@@ -80,27 +78,6 @@ class CabinetSlaCommon(CabinetCommon):
         )
         # Monday 12 January 2026, 09:00 in Brussels (UTC+1)
         cls.monday_9 = datetime(2026, 1, 12, 8, 0)
-
-    @contextmanager
-    def _at(self, when):
-        """Freeze the clock at ``when`` (naive UTC), the transaction's clock included (create_date)."""
-        with freeze_time(when), patch.object(self.env.cr, 'now', lambda: when):
-            yield
-            # stored computations (service level status) happen now, not after the clock runs on
-            self.env.flush_all()
-
-    def _run_cron(self, method, stop_after_batches=None, **kwargs):
-        """Run the cron method ``method`` without committing; stop it after ``stop_after_batches``
-        batches as an interrupted run would."""
-        batches = []
-
-        def commit_progress(cron, processed=0, *, remaining=None, deactivate=False):
-            batches.append(processed)
-            return 0 if stop_after_batches and len(batches) >= stop_after_batches else 100.0
-
-        with patch.object(self.registry['ir.cron'], '_commit_progress', commit_progress):
-            getattr(self.env['cabinet.ticket'], method)(**kwargs)
-        return batches
 
     def _escalations(self, ticket):
         return ticket.activity_ids.filtered(lambda activity: activity.summary and 'Escalation' in activity.summary)
