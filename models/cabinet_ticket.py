@@ -384,6 +384,7 @@ class CabinetTicket(models.Model):
 
     def write(self, vals):
         self._cabinet_check_legal_hold_write(vals)
+        self._cabinet_check_anonymized(vals)
         if 'partner_id' in vals and not vals['partner_id']:
             raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
         if vals.get('stage_id'):
@@ -684,6 +685,8 @@ class CabinetTicket(models.Model):
         return True
 
     def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
+        if not self.env.su:
+            self._cabinet_check_anonymized()
         if (partner_ids or outgoing_email_to) and self and all(isinstance(pid, int) for pid in partner_ids or []):
             self.ensure_one()
             message_type = kwargs.get('message_type', 'notification')
@@ -1675,6 +1678,42 @@ class CabinetTicket(models.Model):
             and not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo')
         ):
             raise AccessError(self.env._("Only the data protection officer may place or lift a legal hold."))
+
+    @api.model
+    def _cabinet_anonymized_locked_fields(self):
+        """Fields nobody may change once a ticket is anonymized: what would reopen, reassign or
+        give the ticket personal data again (technical and statistics fields stay writable)."""
+        return {
+            'name',
+            'description',
+            'partner_id',
+            'agent_partner_id',
+            'mandate_id',
+            'stage_id',
+            'category_id',
+            'team_id',
+            'user_id',
+            'tag_ids',
+            'date_deadline',
+            'reminder_date',
+            'priority',
+            'channel',
+            'coordination_ids',
+        }
+
+    def _cabinet_check_anonymized(self, fnames=None):
+        """Anonymized tickets are closed for good: refuse changing them (``fnames``) or writing on
+        their thread, so that no personal data comes back after the retention policy applied."""
+        if fnames is not None and not set(fnames) & self._cabinet_anonymized_locked_fields():
+            return
+        if anonymized := self.filtered('anonymized'):
+            raise UserError(
+                self.env._(
+                    "Ticket %(numbers)s was anonymized under its retention policy: it can no longer be "
+                    "changed, reopened or answered. Open a new ticket for a new request.",
+                    numbers=", ".join(anonymized.mapped('number')),
+                )
+            )
 
     def action_open_legal_hold_wizard(self):
         """Open the wizard placing (or lifting, when all are held) a legal hold, with its reason."""

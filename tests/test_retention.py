@@ -438,3 +438,28 @@ class TestLegalHold(CabinetRetentionCommon):
                 {'ticket_ids': hr_ticket.ids, 'reason': "Dispute"}
             ).action_apply()
         self.assertFalse(hr_ticket.legal_hold)
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestAnonymizedLock(CabinetRetentionCommon):
+    def test_anonymized_ticket_cannot_come_back(self):
+        """Once anonymized, a ticket is neither reopened, edited nor answered: nothing personal returns."""
+        ticket = self._closed_ticket(self.person, self.category_anonymize)
+        other = self._closed_ticket(self.person, self.category_anonymize, closed_on='2026-01-15 10:00:00')
+        self._run_retention()
+        self.assertTrue(ticket.anonymized)
+        self.assertFalse(other.anonymized, "A ticket still within its retention period is kept as is")
+        ticket_as_user = ticket.with_user(self.user_a)
+        for values in (
+            {'stage_id': self.stage_progress.id},
+            {'name': f"Back to {PERSON_NAME}"},
+            {'partner_id': self.person.id},
+        ):
+            with self.assertRaises(UserError, msg=f"Anonymized tickets refuse {values}"):
+                ticket_as_user.write(values)
+        with self.assertRaises(UserError):
+            ticket_as_user.message_post(body=f"Hello {PERSON_NAME}", message_type='comment')
+        self.assertRecordValues(ticket, [{'is_closed': True, 'name': "Anonymized request"}])
+        ticket_as_user.kanban_state = 'done'  # technical fields stay writable
+        other.with_user(self.user_a).name = "Still the party's"
+        self.assertEqual(other.name, "Still the party's", "The lock concerns anonymized tickets only")
