@@ -2,6 +2,7 @@
 import io
 import json
 import zipfile
+from ast import literal_eval
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -270,3 +271,27 @@ class TestGdprExportDownload(CabinetFactories, HttpCase):
             response = self.url_open(action['url'], allow_redirects=False)
         self.assertIn(response.status_code, (403, 404))
         self.assertNotIn(b"Cracks in the north wall", response.content)
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestDataProtectionMenu(CabinetCommon):
+    def test_dpo_reaches_every_task_from_the_menu(self):
+        """Data Protection gathers the DPO's tasks; helpdesk users do not see it."""
+        dpo = self._create_dpo()
+        Menu = self.env['ir.ui.menu']
+        entries = {
+            'res_partner_menu_data_subjects',
+            'cabinet_ticket_menu_legal_hold',
+            'cabinet_retention_log_menu',
+            'cabinet_category_menu_record_of_processing',
+            'cabinet_analytics_log_menu',
+        }
+        menu_ids = {self.env.ref(f'cabinet_helpdesk.{xmlid}').id for xmlid in entries}
+        self.assertLessEqual(menu_ids, Menu.with_user(dpo)._visible_menu_ids(), "The DPO sees every entry")
+        root = self.env.ref('cabinet_helpdesk.cabinet_helpdesk_menu_gdpr')
+        self.assertIn(root.id, Menu.with_user(dpo)._visible_menu_ids())
+        self.assertNotIn(root.id, Menu.with_user(self.user_a)._visible_menu_ids(), "A helpdesk user does not see it")
+        ticket = self._create_ticket(self.contact_a)
+        action = self.env.ref('cabinet_helpdesk.res_partner_action_data_subjects')
+        subjects = self.env['res.partner'].with_user(dpo).search(literal_eval(action.domain))
+        self.assertIn(ticket.partner_id, subjects, "Requesters are listed as data subjects")
