@@ -24,6 +24,8 @@
         'data/ir_cron_data.xml',
         'wizards/cabinet_ticket_legal_hold_views.xml',
         'wizards/res_partner_data_request_views.xml',
+        'wizards/cabinet_ticket_reassign_views.xml',
+        'wizards/cabinet_ticket_merge_views.xml',
         'views/cabinet_ticket_views.xml',
         'views/cabinet_coordination_views.xml',
         'views/cabinet_mail_pending_views.xml',
