@@ -265,6 +265,34 @@ class TestTicketMerge(CabinetWizardCase):
         self.assertIn(self.portal_a.partner_id, followers)
         self.assertEqual(self.t1.mandate_id, self.env['cabinet.mandate'], "The target keeps its own mandate")
 
+    def test_merge_keeps_confidential_and_mandate_scope(self):
+        """Merging never shows a ticket's history to people who could not see that ticket."""
+        hr_ticket = self._create_ticket(self.contact_a, category_id=self.category_hr.id)
+        Merge = self.env['cabinet.ticket.merge'].with_context(active_model='cabinet.ticket')
+        with self.assertRaisesRegex(UserError, "confidential request type"):
+            Merge.with_context(active_ids=(self.t1 | hr_ticket).ids).create({}).action_merge()
+        self.assertTrue(hr_ticket.active)
+        category_permit = self.env['cabinet.category'].create({'name': "Building Permit"})
+        agent = self._create_party("Agency Ltd", party_type='agent', email='office@agency.example')
+        agent_contact = self._create_party("Adam Agent", parent=agent, email='adam@agency.example')
+        mandate = self.env['cabinet.mandate'].create(
+            {
+                'agent_id': agent.id,
+                'principal_id': self.party_a.id,
+                'date_start': fields.Date.today() - timedelta(days=30),
+                'category_ids': [Command.set(category_permit.ids)],
+            }
+        )
+        mandate.action_activate()
+        ticket_agent = self._create_ticket(
+            self.contact_a, category_id=category_permit.id, agent_partner_id=agent_contact.id
+        )
+        wizard = self._merge_wizard(self.t2 | ticket_agent, target_ticket_id=ticket_agent.id)
+        self.assertIn(mandate.name, wizard.warning)
+        with self.assertRaisesRegex(UserError, "does not cover tickets"):
+            wizard.action_merge()
+        self.assertEqual(self.t2_message.res_id, self.t2.id, "The agent does not get another request's history")
+
     def test_merge_relinks_coordinations(self):
         coordination = self.env['cabinet.coordination'].create(
             {'name': "Site meeting", 'ticket_ids': [Command.set((self.t2 | self.ticket_b).ids)]}

@@ -41,7 +41,7 @@ class CabinetTicketMerge(models.TransientModel):
             if wizard.target_ticket_id._origin not in tickets or not wizard.target_ticket_id:
                 wizard.target_ticket_id = tickets.sorted(lambda t: (t.create_date or fields.Datetime.now(), t.id))[:1]
 
-    @api.depends('ticket_ids')
+    @api.depends('ticket_ids', 'target_ticket_id')
     def _compute_warning(self):
         for wizard in self:
             wizard.warning = "\n".join(wizard._get_merge_problems(wizard.ticket_ids._origin)) or False
@@ -117,7 +117,43 @@ class CabinetTicketMerge(models.TransientModel):
                     numbers=", ".join(held.mapped('number')),
                 )
             )
+        confidential = tickets.filtered('category_id.confidential')
+        if confidential and (confidential != tickets or len(tickets.category_id) > 1):
+            problems.append(
+                self.env._(
+                    "Tickets %(numbers)s are of a confidential request type: they can be merged only with tickets of "
+                    "the same request type, so that their history stays with its handling team.",
+                    numbers=", ".join(confidential.mapped('number')),
+                )
+            )
+        problems += self._get_mandate_problems(tickets)
         return problems
+
+    def _get_mandate_problems(self, tickets):
+        """The agent of the target's mandate sees the target's whole thread: every merged ticket
+        must be one the mandate covers, or the agent would read what it was never given."""
+        target = self.target_ticket_id._origin
+        mandate = target.mandate_id
+        if not mandate or target not in tickets:
+            return []
+        # sudo: the mandate's scope (state, dates, request types) is read to decide, nothing shown
+        mandate_sudo = mandate.sudo()
+        uncovered = (tickets - target).filtered(
+            lambda t: (
+                t.mandate_id != mandate and not mandate_sudo._cabinet_covers(t.commercial_partner_id, t.category_id)
+            )
+        )
+        if not uncovered:
+            return []
+        return [
+            self.env._(
+                "Ticket %(target)s was filed under mandate %(mandate)s, whose agent sees its history; the mandate "
+                "does not cover tickets %(numbers)s. Merge into another ticket, or keep them apart.",
+                target=target.number,
+                mandate=mandate_sudo.name,
+                numbers=", ".join(uncovered.mapped('number')),
+            )
+        ]
 
     def _merge_into(self, target, others):
         """Move the history of ``others`` to ``target``, then close and archive ``others``.
