@@ -109,6 +109,21 @@ class TestTicketReassign(CabinetWizardCase):
         self.assertEqual(self.ticket.user_id, self.user_a2)
         self.assertEqual(self.activity_a.user_id, self.user_a2)
 
+    def test_reassign_records_reason_without_tracking(self):
+        """A ticket created in the same transaction is not tracked yet: the reason is still recorded."""
+        ticket = self._create_ticket(self.contact_a, user_id=self.user_a.id)
+        self._reassign(self.user_a, ticket, team_id=self.team_a.id, user_id=self.user_a2.id, reason="Amy's turn")
+        notes = self._messages(ticket).filtered(
+            lambda m: "Amy&#x27;s turn" in str(m.body) or "Amy's turn" in str(m.body)
+        )
+        self.assertEqual(len(notes), 1)
+        self.assertEqual(notes.subtype_id, self.env.ref('cabinet_helpdesk.mt_ticket_reassigned'))
+        self._flush_tracking()
+        notes = self._messages(ticket).filtered(
+            lambda m: "Amy&#x27;s turn" in str(m.body) or "Amy's turn" in str(m.body)
+        )
+        self.assertEqual(len(notes), 1, "The reason is recorded once")
+
     def test_reassign_refusals(self):
         with self.assertRaisesRegex(UserError, "Say why"):
             self._reassign(self.user_a, self.ticket, team_id=self.team_b.id, user_id=self.user_b.id, reason="   ")

@@ -95,8 +95,13 @@ class CabinetTicketReassign(models.TransientModel):
                     old=ticket.user_id.display_name,
                     new=user.display_name,
                 )
-            # one internal note per ticket holding both the tracked change and its reason
-            ticket._track_set_log_message(body)
+            if self._tracking_pending(ticket):
+                # one internal note per ticket holding both the tracked change and its reason
+                ticket._track_set_log_message(body)
+            else:
+                # no tracking for this ticket in this transaction (e.g. created in it): the
+                # reason is recorded all the same
+                ticket.message_post(body=body, subtype_xmlid='cabinet_helpdesk.mt_ticket_reassigned')
         for activities_sudo in activities_by_ticket.values():
             activities_sudo.write({'user_id': user.id})
         if user:
@@ -107,3 +112,11 @@ class CabinetTicketReassign(models.TransientModel):
             )
         tickets.write({'team_id': team.id, 'user_id': user.id})
         return {'type': 'ir.actions.act_window_close'}
+
+    def _tracking_pending(self, ticket):
+        """Whether changes of ``ticket`` will be tracked when the transaction ends: not when
+        tracking is disabled, nor for a ticket created in the same transaction."""
+        context = self.env.context
+        if context.get('tracking_disable') or context.get('mail_notrack'):
+            return False
+        return self.env.cr.precommit.data.get(f'mail.tracking.{ticket._name}', {}).get(ticket.id, {}) is not None
