@@ -243,7 +243,6 @@ class CabinetCustomerPortal(CustomerPortal):
             'name': (post.get('name') or '').strip(),
             'description': (post.get('description') or '').strip(),
             'category_id': post.get('category_id') or '',
-            'privacy_ack': bool(post.get('privacy_ack')),
         }
         if not values['name']:
             errors['name'] = request.env._("Please give your request a subject.")
@@ -252,11 +251,12 @@ class CabinetCustomerPortal(CustomerPortal):
         if not values['description']:
             errors['description'] = request.env._("Please describe your request.")
         categories = self._cabinet_portal_categories()
+        if not values['category_id'] and categories:
+            # the form always sends a type; a request without one is a general one (the first type)
+            values['category_id'] = str(categories[0].id)
         category = categories.filtered(lambda c: str(c.id) == str(values['category_id']))
         if categories and not category:
             errors['category_id'] = request.env._("Please choose a type of request.")
-        if not request.env.user.partner_id.cabinet_privacy_ack_date and not values['privacy_ack']:
-            errors['privacy_ack'] = request.env._("Please confirm that you have read the privacy notice.")
         attachments = []
         max_size = self._cabinet_max_attachment_size()
         uploads = [upload for upload in files if upload and upload.filename]

@@ -403,26 +403,29 @@ class TestPortalNewRequest(CabinetPortalCase):
         self.assertFalse(self.env['cabinet.ticket'].search([('name', '=', 'Huge scan')]))
 
     def test_new_request_privacy_acknowledgement(self):
-        """Before a first request, the notice must be acknowledged; the date is stored."""
+        """Before a first request the notice is shown (GDPR art. 13: information, not consent);
+        sending the request stores the date it was shown, and the box is not shown again."""
         partner = self.portal_b.partner_id
         self.assertFalse(partner.cabinet_privacy_ack_date)
         self.authenticate('cab_portal_b', 'cab_portal_b')
         response = self.url_open('/my/tickets/new')
-        self.assertIn('name="privacy_ack"', response.text)
-        csrf = self._csrf_from(response.text)
+        self.assertIn('o_cabinet_privacy_ack', response.text)
+        self.assertIn('href="/my/tickets/privacy"', response.text)
         values = {
-            'csrf_token': csrf,
+            'csrf_token': self._csrf_from(response.text),
             'name': 'First request',
             'description': 'Hello',
-            'category_id': self.category_client.id,
         }
-        response = self.url_open('/my/tickets/new', data=values)
-        self.assertIn("Please confirm that you have read the privacy notice.", response.text)
-        self.assertFalse(self.env['cabinet.ticket'].search([('name', '=', 'First request')]))
-        response = self.url_open('/my/tickets/new', data=dict(values, privacy_ack='1'))
-        self.assertTrue(self.env['cabinet.ticket'].search([('name', '=', 'First request')]))
-        self.assertTrue(partner.cabinet_privacy_ack_date)
-        self.assertNotIn('name="privacy_ack"', self.url_open('/my/tickets/new').text)
+        self.url_open('/my/tickets/new', data=values)
+        ticket = self.env['cabinet.ticket'].search([('name', '=', 'First request')])
+        self.assertEqual(len(ticket), 1, "The first request is filed")
+        self.assertEqual(
+            ticket.category_id,
+            self.env['cabinet.category'].search([('portal_visible', '=', True)], limit=1),
+            "Without a chosen type the request is a general one",
+        )
+        self.assertTrue(partner.cabinet_privacy_ack_date, "The date the notice was shown is kept")
+        self.assertNotIn('o_cabinet_privacy_ack', self.url_open('/my/tickets/new').text)
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')

@@ -57,9 +57,8 @@ registry.category("web_tour.tours").add("cabinet_portal_tour", {
             trigger: "input[name=attachments]:not(.is-invalid)",
         },
         {
-            content: "Acknowledge the privacy notice",
-            trigger: "input[name=privacy_ack]",
-            run: "check",
+            content: "The privacy notice is shown before the first request",
+            trigger: ".o_cabinet_privacy_ack a[href='/my/tickets/privacy']",
         },
         {
             content: "Send the request",
