@@ -12,6 +12,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ODOO_SRC=${ODOO_SRC:-/opt/odoo}
 PYTHON=${PYTHON:-python3.11}
+HOME=${HOME:-$(getent passwd "$(id -un)" | cut -d: -f6)}
 CABINET_HOME=${CABINET_HOME:-$HOME/.cache/cabinet_helpdesk}
 VENV=$CABINET_HOME/venv
 # One generated addons folder per checkout, so that two clones never share a symlink.
