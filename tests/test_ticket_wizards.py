@@ -246,8 +246,8 @@ class TestTicketMerge(CabinetWizardCase):
             self._merge_wizard(self.t1 | self.t2, user=self.user_b).action_merge()
         self.assertEqual(self.t2_message.res_id, self.t2.id)
 
-    def test_merge_no_third_party_slips_in(self):
-        """Followers join the target only through its own follower rule."""
+    def _agent_ticket_under_permit_mandate(self):
+        """A ticket of party A filed by an agent under an active mandate limited to building permits."""
         category_permit = self.env['cabinet.category'].create({'name': "Building Permit"})
         agent = self._create_party("Agency Ltd", party_type='agent', email='office@agency.example')
         agent_contact = self._create_party("Adam Agent", parent=agent, email='adam@agency.example')
@@ -260,9 +260,12 @@ class TestTicketMerge(CabinetWizardCase):
             }
         )
         mandate.action_activate()
-        ticket_agent = self._create_ticket(
-            self.contact_a, category_id=category_permit.id, agent_partner_id=agent_contact.id
-        )
+        ticket = self._create_ticket(self.contact_a, category_id=category_permit.id, agent_partner_id=agent_contact.id)
+        return agent_contact, ticket
+
+    def test_merge_no_third_party_slips_in(self):
+        """Followers join the target only through its own follower rule."""
+        agent_contact, ticket_agent = self._agent_ticket_under_permit_mandate()
         self.assertIn(agent_contact, ticket_agent.message_partner_ids)
         # a follower of another party left over from before the rule (imported data)
         self.env.execute_query(
@@ -287,23 +290,9 @@ class TestTicketMerge(CabinetWizardCase):
         with self.assertRaisesRegex(UserError, "confidential request type"):
             Merge.with_context(active_ids=(self.t1 | hr_ticket).ids).create({}).action_merge()
         self.assertTrue(hr_ticket.active)
-        category_permit = self.env['cabinet.category'].create({'name': "Building Permit"})
-        agent = self._create_party("Agency Ltd", party_type='agent', email='office@agency.example')
-        agent_contact = self._create_party("Adam Agent", parent=agent, email='adam@agency.example')
-        mandate = self.env['cabinet.mandate'].create(
-            {
-                'agent_id': agent.id,
-                'principal_id': self.party_a.id,
-                'date_start': fields.Date.today() - timedelta(days=30),
-                'category_ids': [Command.set(category_permit.ids)],
-            }
-        )
-        mandate.action_activate()
-        ticket_agent = self._create_ticket(
-            self.contact_a, category_id=category_permit.id, agent_partner_id=agent_contact.id
-        )
+        _agent_contact, ticket_agent = self._agent_ticket_under_permit_mandate()
         wizard = self._merge_wizard(self.t2 | ticket_agent, target_ticket_id=ticket_agent.id)
-        self.assertIn(mandate.name, wizard.warning)
+        self.assertIn(ticket_agent.mandate_id.name, wizard.warning)
         with self.assertRaisesRegex(UserError, "does not cover tickets"):
             wizard.action_merge()
         self.assertEqual(self.t2_message.res_id, self.t2.id, "The agent does not get another request's history")
