@@ -29,20 +29,39 @@ check_odoo_src() {
 }
 
 ensure_system_packages() {
-    # Browser for the portal tour, wkhtmltopdf for PDF reports, poppler for PDF checks.
+    # Browser for the portal tour, wkhtmltopdf for PDF reports, poppler for PDF checks, and the
+    # IMAP server the end-to-end mail test runs privately on loopback (tests/mail_servers.py).
     local missing=()
     command -v chromium >/dev/null || missing+=(chromium)
     command -v chromedriver >/dev/null || missing+=(chromium-driver)
     command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
     command -v pdftotext >/dev/null || missing+=(poppler-utils)
+    [ -x /usr/lib/dovecot/imap ] || [ -x /usr/libexec/dovecot/imap ] || missing+=(dovecot-imapd)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-        log "Missing system packages (${missing[*]}): install them to run the browser tests and PDF reports."
+        log "Missing system packages (${missing[*]}): install them to run the browser tests, PDF reports and the mail test through an IMAP server."
         return 0
     fi
     log "Installing ${missing[*]} from Debian"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # Debian starts and enables a package's service on installation: the system's IMAP server must
+    # neither start nor start at boot (it would listen on every address); the tests run their own.
+    local policy=/usr/sbin/policy-rc.d imap=0 own_policy=0 status=0
+    [[ " ${missing[*]} " == *" dovecot-imapd "* ]] && imap=1
+    if [ "$imap" = 1 ] && [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# Keep services from starting while packages are installed.\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || status=$?
+    [ "$own_policy" = 1 ] && rm -f "$policy"
+    if [ "$imap" = 1 ]; then
+        if command -v systemctl >/dev/null; then
+            systemctl disable --quiet dovecot.service dovecot.socket >/dev/null 2>&1 || true
+        fi
+        update-rc.d dovecot disable >/dev/null 2>&1 || true
+    fi
+    [ "$status" = 0 ] || die "Installing ${missing[*]} failed (apt-get exit status $status)."
 }
 
 ensure_venv() {
