@@ -9,8 +9,7 @@
 - ``SmtpSink``: an SMTP server on a thread that accepts every message and keeps its envelope
   (MAIL FROM, RCPT TO) and content.
 
-Standard library only. ``python3 tools/mail_servers.py`` runs both until interrupted, to look
-at them by hand.
+Standard library only; used by tests/test_mail_end_to_end.py.
 """
 
 import ctypes
@@ -413,20 +412,3 @@ def _address(command):
     if argument.startswith('<'):
         return argument[1 : argument.find('>')]
     return argument.split(' ', 1)[0]
-
-
-if __name__ == '__main__':
-    with Dovecot() as imap_server, SmtpSink() as smtp_server:
-        print(f"IMAP  {HOST}:{imap_server.port}  user {imap_server.user}  password {imap_server.password}")
-        print(f"SMTP  {HOST}:{smtp_server.port}  (messages printed as they arrive)")
-        print("Ctrl-C stops both.")
-        shown = 0
-        try:
-            while True:
-                time.sleep(0.5)
-                for mail in smtp_server.messages[shown:]:
-                    print(f"--- MAIL FROM {mail.mail_from} RCPT TO {', '.join(mail.rcpt_tos)}")
-                    print(mail.data.decode(errors='replace'))
-                shown = len(smtp_server.messages)
-        except KeyboardInterrupt:
-            pass
