@@ -14,7 +14,7 @@ Standard library only; used by tests/test_mail_end_to_end.py.
 
 import ctypes
 import email.message
-import getpass
+import grp
 import imaplib
 import os
 import pwd
@@ -179,11 +179,14 @@ class Dovecot:
 
     def _write_config(self, mail_uid, mail_gid):
         folder = self.folder
+        chroot = ''
         if os.geteuid() == 0:
             users = ''  # the package's own unprivileged users (dovecot, dovenull)
         else:
-            me = getpass.getuser()
-            users = f'default_internal_user = {me}\ndefault_login_user = {me}\n'
+            # rootless: every process runs as this user, without the chroots only root can make
+            chroot = '  chroot =\n'
+            me, group = pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name
+            users = f'default_internal_user = {me}\ndefault_internal_group = {group}\ndefault_login_user = {me}\n'
         config = os.path.join(folder, 'dovecot.conf')
         with open(config, 'w', encoding='utf-8') as file:
             file.write(f"""# Private instance for the tests: loopback only, nothing shared with the system.
@@ -205,8 +208,10 @@ userdb {{
   driver = static
   args = uid={mail_uid} gid={mail_gid} home={folder}/mail/%u
 }}
+service anvil {{
+{chroot}}}
 service imap-login {{
-  inet_listener imap {{
+{chroot}  inet_listener imap {{
     address = {HOST}
     port = {self.port}
   }}
