@@ -52,9 +52,13 @@ ensure_system_packages() {
         printf '#!/bin/sh\n# Keep services from starting while packages are installed.\nexit 101\n' >"$policy"
         chmod 755 "$policy"
         own_policy=1
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT INT TERM
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || status=$?
-    [ "$own_policy" = 1 ] && rm -f "$policy"
+    if [ "$own_policy" = 1 ]; then
+        rm -f "$policy"
+        trap - EXIT INT TERM
+    fi
     if [ "$imap" = 1 ]; then
         if command -v systemctl >/dev/null; then
             systemctl disable --quiet dovecot.service dovecot.socket >/dev/null 2>&1 || true
