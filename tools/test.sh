@@ -46,6 +46,6 @@ cd "$ADDONS"
 exec "$VENV/bin/python" -m pytest -p no:cacheprovider \
     --odoo-database="$DB" \
     --odoo-addons-path="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ADDONS" \
-    --odoo-extra="data-dir=$CABINET_HOME/data" \
+    --odoo-extra="data-dir=$CABINET_HOME/data" --odoo-extra="http-interface=127.0.0.1" \
     --odoo-log-level=warn --odoo-http \
     "${args[@]}"
