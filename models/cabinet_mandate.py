@@ -7,6 +7,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -16,8 +17,16 @@ class CabinetMandate(models.Model):
 
     While a mandate is active, its dates cover today and its scope covers a ticket's request
     type, the agent party and its contacts may follow and receive the principal's tickets
-    (see ``cabinet.ticket._cabinet_filter_allowed_partners``). When it is revoked or expires,
-    they are unsubscribed from those tickets and each ticket gets an internal note.
+    (see ``cabinet.ticket._cabinet_filter_allowed_partners``), and the agent's portal users read
+    the tickets filed under it (record rule on ``cabinet.ticket.mandate_agent_ids``). When it is
+    revoked, expires or loses a request type, they are unsubscribed from the tickets it no longer
+    covers, each ticket gets an internal note, and the links to those tickets handed out before
+    stop working (see ``write``).
+
+    What "covers" means is written once here, in three forms that must say the same: a domain
+    of mandates (``_cabinet_live_domain``, ``_cabinet_covering_domain``), a test of one mandate
+    (``_cabinet_is_live``, ``_cabinet_covers``) and a subquery of tickets for record rules
+    (``_cabinet_covered_tickets_sql``).
     """
 
     _name = 'cabinet.mandate'
@@ -138,11 +147,16 @@ class CabinetMandate(models.Model):
             ending = self.filtered(lambda m: m.state == 'active')
         elif vals.keys() & {'category_ids', 'date_start', 'date_end'}:
             narrowing = self.filtered(lambda m: m.state == 'active')
+        # an active mandate past its end date still counts: its agent may hold links from before
+        covered_before = {mandate: mandate._cabinet_covered_tickets(live=False) for mandate in ending | narrowing}
         res = super().write(vals)
         if ending:
             ending._cabinet_release_agent(ended=True)
         if narrowing:
             narrowing._cabinet_release_agent(ended=False)
+        for mandate, tickets in covered_before.items():
+            # links to the tickets the agent could open until now must not outlive the mandate
+            (tickets - mandate._cabinet_covered_tickets())._cabinet_rotate_access_token()
         return res
 
     # ------------------------------------------------------------
@@ -205,35 +219,96 @@ class CabinetMandate(models.Model):
         return Domain('state', '=', 'active') & Domain('date_end', '<', fields.Date.context_today(self))
 
     @api.model
+    def _cabinet_live_domain(self, date=None):
+        """Domain of the mandates in force on ``date`` (today by default): active and dated
+        around that day, whatever the daily expiry job has done yet."""
+        date = date or fields.Date.context_today(self)
+        return (
+            Domain('state', '=', 'active')
+            & Domain('date_start', '<=', date)
+            & (Domain('date_end', '=', False) | Domain('date_end', '>=', date))
+        )
+
+    @api.model
     def _cabinet_covering_domain(self, principal, category, date=None, company=None):
         """Domain of the mandates that let an agent act for ``principal`` on a ticket of
-        ``category`` on ``date`` (today by default): active, dated around that day, with a scope
-        that is empty or holds the category, and registered in ``company`` when given."""
-        date = date or fields.Date.context_today(self)
+        ``category`` on ``date`` (today by default): in force that day (``_cabinet_live_domain``),
+        with a scope that is empty or holds the category, and registered in ``company`` when
+        given."""
         scope = Domain('category_ids', '=', False)
         if category:
             scope |= Domain('category_ids', 'in', category.ids)
         domain = (
-            Domain('state', '=', 'active')
-            & Domain('principal_id.commercial_partner_id', '=', principal.id)
-            & Domain('date_start', '<=', date)
-            & (Domain('date_end', '=', False) | Domain('date_end', '>=', date))
-            & scope
+            self._cabinet_live_domain(date) & Domain('principal_id.commercial_partner_id', '=', principal.id) & scope
         )
         if company:
             domain &= Domain('company_id', '=', company.id)
         return domain
 
+    def _cabinet_is_live(self, date=None):
+        """Whether this mandate is in force on ``date`` (the test of ``_cabinet_live_domain``)."""
+        self.ensure_one()
+        date = date or fields.Date.context_today(self)
+        return self.state == 'active' and self.date_start <= date and (not self.date_end or self.date_end >= date)
+
     def _cabinet_covers(self, principal, category, date=None):
         """Whether this mandate lets its agent act for ``principal`` on ``category`` today."""
         self.ensure_one()
-        date = date or fields.Date.context_today(self)
         return (
-            self.state == 'active'
+            self._cabinet_is_live(date)
             and self.principal_id.commercial_partner_id == principal
-            and self.date_start <= date
-            and (not self.date_end or self.date_end >= date)
             and (not self.category_ids or category in self.category_ids)
+        )
+
+    def _cabinet_covered_tickets(self, live=True):
+        """Tickets of the principal within this mandate's scope (sudo, archived ones included):
+        every ticket of a request type of the scope, or every ticket when the scope is empty.
+
+        :param bool live: only when the mandate is in force today (else nothing), i.e. the
+            tickets it lets its agent act on now
+        """
+        self.ensure_one()
+        # sudo: deciding which links to invalidate concerns tickets the caller may not read
+        Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
+        if live and not self._cabinet_is_live():
+            return Ticket
+        domain = Domain('commercial_partner_id', '=', self.principal_id.commercial_partner_id.id)
+        if self.category_ids:
+            domain &= Domain('category_id', 'in', self.category_ids.ids)
+        return Ticket.search(domain)
+
+    @api.model
+    def _cabinet_covered_tickets_sql(self, agent_party_ids, date=None):
+        """SQL subquery of the ids of the tickets filed under a mandate held by one of
+        ``agent_party_ids`` that still covers them on ``date`` (today by default): the mandate
+        is in force (``_cabinet_live_domain``), was given by the ticket's party, and its scope is
+        empty or holds the ticket's request type (``_cabinet_covers``, ticket by ticket). Used by
+        the portal record rule through ``cabinet.ticket.mandate_agent_ids``.
+
+        :param list agent_party_ids: ids of agent parties (commercial partners)
+        :rtype: SQL
+        """
+        # sudo: the rule reads mandates the portal user has no access to; only ticket ids come out
+        Mandate = self.sudo()
+        live = Mandate._search(
+            Mandate._cabinet_live_domain(date) & Domain('agent_id.commercial_partner_id', 'in', agent_party_ids)
+        )
+        return SQL(
+            """
+            SELECT ticket.id
+              FROM cabinet_ticket ticket
+              JOIN cabinet_mandate mandate ON mandate.id = ticket.mandate_id
+              JOIN res_partner principal ON principal.id = mandate.principal_id
+             WHERE ticket.mandate_id IN %(live)s
+               AND principal.commercial_partner_id = ticket.commercial_partner_id
+               AND (
+                    NOT EXISTS (SELECT 1 FROM cabinet_mandate_category_rel scope
+                                 WHERE scope.mandate_id = mandate.id)
+                    OR EXISTS (SELECT 1 FROM cabinet_mandate_category_rel scope
+                                WHERE scope.mandate_id = mandate.id AND scope.category_id = ticket.category_id)
+               )
+            """,
+            live=live.subselect(),
         )
 
     def _cabinet_release_agent(self, ended=True):

@@ -1,6 +1,8 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import ast
 import logging
+import uuid
+from collections import defaultdict
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -9,8 +11,10 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import email_normalize, format_date, format_datetime
+from odoo.tools import consteq, email_normalize, format_date, format_datetime
 from odoo.tools.mail import email_normalize_all
+
+from odoo.addons.portal.utils import validate_thread_with_hash_pid
 
 from .cabinet_category import LEGAL_BASES
 
@@ -53,7 +57,12 @@ class CabinetTicket(models.Model):
     - tickets of a confidential request type (HR above all) are visible only to their
       requester and to the handling team of that type, managers included in that limit;
     - portal users read the tickets of their own party only, and an agent's portal users the
-      tickets filed under an active mandate of their agent party;
+      tickets filed under a mandate of their agent party while it covers them (in force today,
+      request type in its scope: ``mandate_agent_ids``);
+    - outside those rules, the portal opens a ticket only through a link: its plain access
+      token (readable by staff only, meant for the requester, renewed whenever someone's access
+      ends) lets one read it, a link signed for a partner lets that partner act on it while they
+      may still follow it (see PORTAL);
     - followers and recipients outside staff are limited to the party's contacts and the agent
       of an active mandate covering the ticket (see FOLLOWERS AND RECIPIENTS);
     - everyone is limited to the companies they work in.
@@ -291,6 +300,19 @@ class CabinetTicket(models.Model):
         "lasts; the mandate is found automatically when exactly one active mandate covers the request.",
     )
 
+    # Portal: the plain token opens the ticket without password; only staff may read it
+    access_token = fields.Char(groups='base.group_user')
+    mandate_agent_ids = fields.Many2many(
+        'res.partner',
+        string="Agents Under Mandate",
+        compute='_compute_mandate_agent_ids',
+        search='_search_mandate_agent_ids',
+        compute_sudo=True,
+        export_string_translation=False,
+        help="The agent party of the mandate this ticket is filed under, while that mandate covers it "
+        "(in force today, request type in its scope). Its portal users read the ticket.",
+    )
+
     _number_company_uniq = models.Constraint(
         'UNIQUE (company_id, number)', "Ticket numbers are unique within a company."
     )
@@ -323,6 +345,25 @@ class CabinetTicket(models.Model):
         super()._compute_access_url()
         for ticket in self:
             ticket.access_url = f'/my/tickets/{ticket.id}'
+
+    @api.depends('mandate_id', 'category_id', 'commercial_partner_id')
+    def _compute_mandate_agent_ids(self):
+        for ticket in self:
+            mandate = ticket.mandate_id
+            if mandate and mandate._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
+                ticket.mandate_agent_ids = mandate.agent_id.commercial_partner_id
+            else:
+                ticket.mandate_agent_ids = False
+
+    def _search_mandate_agent_ids(self, operator, value):
+        """Tickets whose mandate, held by one of the agent parties ``value``, covers them today
+        (``cabinet.mandate._cabinet_covered_tickets_sql``): the portal record rule of agents."""
+        if operator != 'in':
+            return NotImplemented
+        party_ids = [party_id for party_id in value if isinstance(party_id, int)]
+        if not party_ids:
+            return Domain.FALSE
+        return Domain('id', 'in', self.env['cabinet.mandate']._cabinet_covered_tickets_sql(party_ids))
 
     @api.model
     def _read_group_expand_stage_ids(self, stages, domain):
@@ -387,6 +428,7 @@ class CabinetTicket(models.Model):
         self._cabinet_check_anonymized(vals)
         if 'partner_id' in vals and not vals['partner_id']:
             raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
+        new_requester = self.filtered(lambda t: t.partner_id.id != vals['partner_id']) if 'partner_id' in vals else None
         if vals.get('stage_id'):
             stage = self.env['cabinet.stage'].browse(vals['stage_id'])
             if stage.is_closed:
@@ -401,6 +443,8 @@ class CabinetTicket(models.Model):
         res = super().write(vals)
         if vals.keys() & {'agent_partner_id', 'partner_id', 'category_id'}:
             self.filtered('agent_partner_id')._cabinet_sync_mandate()
+        if new_requester:
+            new_requester._cabinet_rotate_access_token()  # the former requester's links die
         return res
 
     def copy_data(self, default=None):
@@ -1197,6 +1241,162 @@ class CabinetTicket(models.Model):
             body = self.env._("Reopened by the client.")
         self.message_post(body=body, author_id=author.id, message_type='comment', subtype_xmlid='mail.mt_comment')
 
+    # Ways into a ticket from the portal, and how they end. Three, and no other:
+    #
+    # 1. a session whose user the record rules let read the ticket (the party's contacts, the
+    #    agent while its mandate covers the ticket: the rules are evaluated at each request);
+    #    that user acts in their own name;
+    # 2. a link signed for one partner (``pid`` + ``hash``, sent in notifications): it opens the
+    #    ticket only while that partner may follow it now (``_cabinet_filter_allowed_partners``:
+    #    party, mandate dates and scope), and that partner acts in their own name when the
+    #    visitor has no session;
+    # 3. the plain access token: it lets one read the ticket, never act on it, since it names
+    #    nobody. Only staff may read it; links carry it only for the requester (and staff); it
+    #    is renewed whenever someone's access ends (mandate revoked, expired, narrowed or
+    #    re-dated, contact leaving the party, requester changed), which also voids every signed
+    #    link, the signature being derived from it.
+    #
+    # ``_get_thread_with_access`` (chatter, attachments, avatars) and the portal controller
+    # (page, close, reopen, rating) both decide through ``_cabinet_portal_access``.
+
+    @api.model
+    def _cabinet_portal_access(self, ticket_id, access_token=None, pid=None, hash=None):
+        """Decide whether the current visitor may open ticket ``ticket_id``, and as whom.
+
+        :param int ticket_id: the ticket asked for
+        :param str access_token: plain access token given with the request, if any
+        :param pid: partner id of a signed link, if any
+        :param str hash: signature of that link, if any
+        :return: ``(ticket_sudo, author)``: the ticket in sudo, or an empty recordset when
+            refused; the partner acting on it, or an empty recordset when the visitor may only
+            read
+        """
+        ticket = self.browse(ticket_id).exists()
+        if not ticket:
+            return ticket, self.env['res.partner']
+        user = self.env.user
+        if not user._is_public() and ticket.has_access('read'):
+            return ticket.sudo(), user.partner_id
+        return ticket.sudo()._cabinet_link_access(access_token=access_token, pid=pid, hash=hash)
+
+    def _cabinet_link_access(self, access_token=None, pid=None, hash=None):
+        """Access given by a link to a visitor whom the record rules do not let read this ticket
+        (see ``_cabinet_portal_access``). A signed link whose partner may no longer see the
+        ticket is refused, whatever else the link carries. Call it on a ``sudo()`` record."""
+        self.ensure_one()
+        nobody = self.env['res.partner']
+        if pid or hash:
+            partner = self._cabinet_signed_partner(pid, hash)
+            if not partner:
+                return self.browse(), nobody
+            # someone logged in under another name does not act as the link's partner
+            return self, partner if self.env.user._is_public() else nobody
+        if isinstance(access_token, str) and self.access_token and consteq(self.access_token, access_token):
+            return self, nobody
+        return self.browse(), nobody
+
+    def _cabinet_signed_partner(self, pid, hash):
+        """The partner a signed link was made for, when its signature is right and that partner
+        may follow this ticket now; an empty recordset otherwise."""
+        self.ensure_one()
+        nobody = self.env['res.partner']
+        try:
+            pid = int(pid)
+        except (TypeError, ValueError):
+            return nobody
+        if not isinstance(hash, str) or not self.access_token or self.anonymized:
+            return nobody
+        if not validate_thread_with_hash_pid(self, hash, pid):
+            return nobody
+        partner = self.env['res.partner'].browse(pid).exists()
+        return self._cabinet_filter_allowed_partners(partner) if partner else nobody
+
+    @api.model
+    def _get_thread_with_access(self, thread_id, *, mode='read', hash=None, pid=None, token=None, **kwargs):
+        """Thread access of the mail and portal routes: the record rules first, then a link as
+        ``_cabinet_link_access`` decides, for reading (and posting, which needs read access on
+        tickets; the portal controller also asks for a partner to post as) but never for more."""
+        thread = super()._get_thread_with_access(thread_id, mode=mode, **kwargs)
+        if thread or mode != 'read':
+            return thread
+        ticket_sudo = self.browse(thread_id).sudo().exists()
+        if not ticket_sudo:
+            return self.browse()
+        return ticket_sudo._cabinet_link_access(access_token=token, pid=pid, hash=hash)[0]
+
+    def _sign_token(self, pid):
+        # sudo: the signature derives from the access token, which only staff may read; the
+        # signature itself goes only into links made for ``pid``
+        return super(CabinetTicket, self.sudo())._sign_token(pid)
+
+    def _get_share_url(self, redirect=False, signup_partner=False, pid=None, share_token=True):
+        """Links carry the plain access token only for staff and for the requester, the one person
+        it is meant for. A portal user opens their tickets with their session; anyone else gets
+        a link signed for them, checked against their current allowance at each use."""
+        self.ensure_one()
+        if share_token and not self.env.su and not self.env.user._is_internal():
+            share_token = False
+        elif share_token and pid and int(pid) != self.sudo().partner_id.id:
+            share_token, redirect, signup_partner = False, False, False
+        return super()._get_share_url(
+            redirect=redirect, signup_partner=signup_partner, pid=pid, share_token=share_token
+        )
+
+    def _cabinet_rotate_access_token(self):
+        """Give the tickets a new access token: every link handed out before, plain or signed,
+        stops working. Tickets without a token yet keep none (one is made when needed)."""
+        # sudo: the token is readable by staff only; the caller ended someone's access
+        for ticket in self.sudo().filtered('access_token'):
+            ticket.access_token = str(uuid.uuid4())
+
+    @api.model
+    def _cabinet_release_contacts(self, former_parties):
+        """Contacts changed party: links to the tickets they could open stop working, and they
+        stop following the tickets they may no longer follow.
+
+        :param dict former_parties: ``{contact: former party}`` (res.partner records)
+        """
+        contacts = self.env['res.partner'].union(*former_parties)
+        parties = self.env['res.partner'].union(*former_parties.values())
+        # sudo: the contacts' access ends on tickets the caller may not read
+        followers = (
+            self.env['mail.followers']
+            .sudo()
+            .search([('res_model', '=', self._name), ('partner_id', 'in', contacts.ids)])
+        )
+        tickets = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search(
+                Domain('commercial_partner_id', 'in', parties.ids)
+                | Domain('partner_id', 'in', contacts.ids)
+                | Domain('agent_partner_id', 'in', contacts.ids)
+                | Domain('id', 'in', followers.mapped('res_id'))
+            )
+        )
+        tickets._cabinet_rotate_access_token()
+        followed = defaultdict(lambda: self.env['res.partner'])
+        for follower in followers:
+            followed[follower.res_id] |= follower.partner_id
+        for ticket in tickets.filtered(lambda t: t.id in followed):
+            removed = followed[ticket.id] - ticket._cabinet_filter_allowed_partners(followed[ticket.id])
+            if removed:
+                ticket.message_unsubscribe(partner_ids=removed.ids)
+                _logger.info("Ticket %s: %s contact(s) who left its party no longer follow it", ticket.id, len(removed))
+
+    def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
+        """No rating reaches an anonymized ticket (its rating links are renewed by the
+        anonymization, see ``_cabinet_anonymize``)."""
+        self._cabinet_check_anonymized()
+        return super().rating_apply(
+            rate,
+            token=token,
+            rating=rating,
+            feedback=feedback,
+            subtype_xmlid=subtype_xmlid,
+            notify_delay_send=notify_delay_send,
+        )
+
     # ------------------------------------------------------------
     # SERVICE LEVELS AND REMINDERS
     # ------------------------------------------------------------
@@ -1847,9 +2047,10 @@ class CabinetTicket(models.Model):
         )
         self.env['mail.followers'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
         self.env['mail.activity'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)]).unlink()
-        self.env['rating.rating'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)]).write(
-            {'partner_id': anonymous.id, 'feedback': False}
-        )
+        ratings = self.env['rating.rating'].sudo().search([('res_model', '=', self._name), ('res_id', 'in', self.ids)])
+        ratings.write({'partner_id': anonymous.id, 'feedback': False})
+        for rating in ratings:
+            rating.access_token = rating._default_access_token()  # rating links sent before stop working
 
     def _cabinet_retention_log(self, action, reason):
         """Audit rows of the tickets, without personal data, before they are anonymized or deleted."""

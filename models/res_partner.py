@@ -105,6 +105,23 @@ class ResPartner(models.Model):
             partner.cabinet_mandate_ids = by_party.get(partner.commercial_partner_id, mandates.browse())
             partner.cabinet_mandate_count = len(partner.cabinet_mandate_ids)
 
+    def write(self, vals):
+        if not vals.keys() & {'parent_id', 'is_company'}:
+            return super().write(vals)
+        # a contact leaving its party (or a party joining another) loses its access to the
+        # former party's tickets: see cabinet.ticket._cabinet_release_contacts
+        # sudo: the contacts under the changed partners, whoever may read them
+        family = self.sudo().with_context(active_test=False).search([('id', 'child_of', self.ids)])
+        former = {partner: partner.commercial_partner_id for partner in family}
+        res = super().write(vals)
+        moved = {partner: party for partner, party in former.items() if partner.commercial_partner_id != party}
+        if moved:
+            if any(partner.user_ids for partner in moved):
+                # record rules are cached per user with the user's party at the time: drop them
+                self.env.registry.clear_cache()
+            self.env['cabinet.ticket']._cabinet_release_contacts(moved)
+        return res
+
     def action_view_cabinet_mandates(self):
         self.ensure_one()
         party = self.commercial_partner_id

@@ -140,7 +140,7 @@ class TestPortalIsolation(CabinetPortalCase):
             self.assertNotIn("Secret dispute", response.text)
             self.assertNotIn("Water in the attic", response.text)
         # the token of A does not close B
-        csrf = self._csrf(f'/my/tickets/{self.ticket_a.id}?access_token={token_a}')
+        csrf = self._csrf('/web/login')
         response = self.url_open(
             f'/my/tickets/{self.ticket_b.id}/close', data={'csrf_token': csrf, 'access_token': token_a}
         )
@@ -465,20 +465,24 @@ class TestPortalCloseRateReopen(CabinetPortalCase):
         self.assertIn("Thank you for your feedback.", response.text)
         self.assertNotIn(f'/rate/{rating.access_token}/', response.text)
 
-    def test_token_visitor_logged_in_elsewhere_acts_as_requester(self):
-        """A link forwarded to someone of party B: B never signs nor rates on A's ticket."""
+    def test_token_visitor_logged_in_elsewhere_reads_only(self):
+        """A link forwarded to someone of party B: B reads A's ticket, never signs, closes nor rates it."""
         token_a = self.ticket_a._portal_ensure_token()
         self.authenticate('cab_portal_b', 'cab_portal_b')
         url = f'/my/tickets/{self.ticket_a.id}?access_token={token_a}'
-        self.url_open(
+        response = self.url_open(url)
+        self.assertIn("Roof leak of party A", response.text)
+        self.assertNotIn("o_cabinet_ticket_close_form", response.text)
+        response = self.url_open(
             f'/my/tickets/{self.ticket_a.id}/close',
-            data={'csrf_token': self._csrf(url), 'access_token': token_a, 'reason': 'Closed from a forwarded link'},
+            data={'csrf_token': self._csrf(), 'access_token': token_a, 'reason': 'Closed from a forwarded link'},
         )
-        self.assertTrue(self.ticket_a.is_closed)
-        closing = self.ticket_a.message_ids.filtered(lambda m: "forwarded link" in str(m.body))
-        self.assertEqual(closing.author_id, self.contact_a)
-        self.url_open(url)
-        self.assertEqual(self.ticket_a.rating_ids.partner_id, self.contact_a)
+        self.assertIn("lets you read the ticket only", response.text)
+        self.assertFalse(self.ticket_a.is_closed)
+        self.assertFalse(self.ticket_a.message_ids.filtered(lambda m: "forwarded link" in str(m.body)))
+        self.ticket_a.action_close()
+        self.assertNotIn('/rate/', self.url_open(url).text)
+        self.assertFalse(self.ticket_a.rating_ids)
         self.assertNotIn(self.portal_b.partner_id, self.ticket_a.message_partner_ids)
 
     @mute_logger('odoo.http')

@@ -1,0 +1,47 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+"""19.0.1.1.0: access ends when the reason for it ends.
+
+- The portal rule of agents (``cabinet_ticket_rule_portal_mandate``, a noupdate record) now
+  follows the mandate's dates and scope: its definition is applied again from
+  ``security/ir_rules.xml``, the one place it is written.
+- Until this version a portal user could read a ticket's access token, so an agent may still
+  hold the token of a ticket filed under its mandate: those tickets get new tokens (the links
+  sent before to their requesters stop working; the next notification brings a new one).
+"""
+
+import io
+import logging
+
+from lxml import etree
+
+from odoo import SUPERUSER_ID, api
+from odoo.tools import convert, file_open
+
+_logger = logging.getLogger(__name__)
+
+RULES_FILE = 'cabinet_helpdesk/security/ir_rules.xml'
+RULE_IDS = ('cabinet_ticket_rule_portal_mandate',)
+
+
+def _reload_records(env, path, record_ids):
+    """Apply again the XML definition of the noupdate records ``record_ids`` of file ``path``
+    (only those; every other record of the file stays as the database has it)."""
+    with file_open(path, 'rb') as file:
+        document = etree.parse(file)
+    root = etree.Element('odoo')
+    for record_id in record_ids:
+        root.extend(document.xpath('//record[@id=$record_id]', record_id=record_id))
+    stream = io.BytesIO(etree.tostring(root))
+    stream.name = path
+    # mode 'init' writes records that exist already; noupdate keeps them protected afterwards
+    convert.convert_xml_import(env, 'cabinet_helpdesk', stream, idref={}, mode='init', noupdate=True)
+
+
+def migrate(cr, version):
+    if not version:
+        return
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    _reload_records(env, RULES_FILE, RULE_IDS)
+    tickets = env['cabinet.ticket'].with_context(active_test=False).search([('mandate_id', '!=', False)])
+    tickets._cabinet_rotate_access_token()
+    _logger.info("Portal rule of agents updated; new access tokens for %s ticket(s) under a mandate", len(tickets))
