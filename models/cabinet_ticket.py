@@ -56,6 +56,8 @@ class CabinetTicket(models.Model):
       tickets filed under an active mandate of their agent party;
     - followers and recipients outside staff are limited to the party's contacts and the agent
       of an active mandate covering the ticket (see FOLLOWERS AND RECIPIENTS);
+    - the ratings and followers of a ticket are visible only to whoever may read the ticket
+      (``cabinet.ticket.linked.mixin``), and no access error names a ticket (``ir.rule``);
     - everyone is limited to the companies they work in.
     """
 
@@ -1938,6 +1940,35 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
+
+    @api.model
+    def _cabinet_readable_query(self):
+        """Query of the tickets the current user may read, their record rules applied.
+
+        Records attached to tickets (ratings, followers) are visible only with their ticket: the
+        record rules of those models call this, so that the tickets' own rules stay the one source
+        of truth. Record rules are evaluated in superuser mode (for the same user): leave it to
+        apply the real user's rules.
+
+        :return: a ``Query`` of ``cabinet.ticket``, or ``None`` when the user may read no ticket
+        """
+        tickets = self.sudo(False).with_context(active_test=False)
+        if not tickets.has_access('read'):
+            return None
+        return tickets._search([])
+
+    @api.model
+    def _cabinet_readable_ids(self, ticket_ids):
+        """The ids among ``ticket_ids`` of tickets the current user may read (see
+        :meth:`_cabinet_readable_query`), in one query.
+
+        :param ticket_ids: ticket ids, existing or not
+        :rtype: set
+        """
+        tickets = self.sudo(False).with_context(active_test=False)
+        if not ticket_ids or not tickets.has_access('read'):
+            return set()
+        return set(tickets._search([('id', 'in', list(ticket_ids))]).get_result_ids())
 
     @api.model
     def _stages_for_team(self, team):
