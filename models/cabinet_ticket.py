@@ -1152,6 +1152,13 @@ class CabinetTicket(models.Model):
         """Ratings are filed under the ticket's team, for team analytics."""
         return 'team_id'
 
+    def _rating_get_operator(self):
+        """A rating rates the firm's answer, not a person: the assignee is recorded as the rated
+        operator only while per-employee analytics are on (works council setting)."""
+        if not self.env['ir.config_parameter']._cabinet_individual_analytics():
+            return self.env['res.partner']
+        return super()._rating_get_operator()
+
     @api.model
     def _cabinet_portal_reopen_days(self):
         """Days after closing during which the party may reopen a ticket from the portal
