@@ -8,6 +8,7 @@ from . import cabinet_ticket_linked_mixin
 from . import cabinet_mandate
 from . import mail_followers
 from . import rating_rating
+from . import ir_rule
 from . import mail_mail
 from . import cabinet_coordination
 from . import cabinet_mail_pending
