@@ -1940,9 +1940,14 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
 
     def _read_group_groupby(self, alias, groupby_spec, query):
-        # no grouping by staff member unless per-employee analytics are on (or for the DPO)
+        # no grouping by staff member unless per-employee analytics are on
         self.env['cabinet.ticket.analysis']._check_staff_groupby(self, groupby_spec)
         return super()._read_group_groupby(alias, groupby_spec, query)
+
+    def _read_group_select(self, aggregate_spec, query):
+        # nor aggregates of staff members (lists, counts), which also serve to sort and filter groups
+        self.env['cabinet.ticket.analysis']._check_staff_groupby(self, aggregate_spec)
+        return super()._read_group_select(aggregate_spec, query)
 
     # ------------------------------------------------------------
     # HELPERS
