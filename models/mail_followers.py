@@ -12,6 +12,7 @@ class MailFollowers(models.Model):
     ``cabinet_ticket_readable``, see ``cabinet.ticket.linked.mixin``); who may follow a ticket at
     all is checked here, whatever the path."""
 
+    _name = 'mail.followers'
     _inherit = ['mail.followers', 'cabinet.ticket.linked.mixin']
 
     @api.model_create_multi

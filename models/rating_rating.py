@@ -22,6 +22,7 @@ class RatingRating(models.Model):
     rating to a ticket: nobody re-points a rating to another ticket (its name is computed as
     superuser) nor files one on a ticket by hand."""
 
+    _name = 'rating.rating'
     _inherit = ['rating.rating', 'cabinet.ticket.linked.mixin']
 
     @api.model_create_multi
