@@ -4,8 +4,11 @@ from . import cabinet_tag
 from . import cabinet_team
 from . import cabinet_category
 from . import cabinet_ticket
+from . import cabinet_ticket_linked_mixin
 from . import cabinet_mandate
 from . import mail_followers
+from . import rating_rating
+from . import ir_rule
 from . import mail_mail
 from . import cabinet_coordination
 from . import cabinet_mail_pending

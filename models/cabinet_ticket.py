@@ -65,6 +65,8 @@ class CabinetTicket(models.Model):
       may still follow it (see PORTAL);
     - followers and recipients outside staff are limited to the party's contacts and the agent
       of an active mandate covering the ticket (see FOLLOWERS AND RECIPIENTS);
+    - the ratings and followers of a ticket are visible only to whoever may read the ticket
+      (``cabinet.ticket.linked.mixin``), and no access error names a ticket (``ir.rule``);
     - everyone is limited to the companies they work in.
     """
 
@@ -1194,6 +1196,13 @@ class CabinetTicket(models.Model):
         """Ratings are filed under the ticket's team, for team analytics."""
         return 'team_id'
 
+    def _rating_get_operator(self):
+        """A rating rates the firm's answer, not a person: the assignee is recorded as the rated
+        operator only while per-employee analytics are on (works council setting)."""
+        if not self.env['ir.config_parameter']._cabinet_individual_analytics():
+            return self.env['res.partner']
+        return super()._rating_get_operator()
+
     @api.model
     def _cabinet_portal_reopen_days(self):
         """Days after closing during which the party may reopen a ticket from the portal
@@ -2132,13 +2141,47 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
 
     def _read_group_groupby(self, alias, groupby_spec, query):
-        # no grouping by staff member unless per-employee analytics are on (or for the DPO)
+        # no grouping by staff member unless per-employee analytics are on
         self.env['cabinet.ticket.analysis']._check_staff_groupby(self, groupby_spec)
         return super()._read_group_groupby(alias, groupby_spec, query)
+
+    def _read_group_select(self, aggregate_spec, query):
+        # nor aggregates of staff members (lists, counts), which also serve to sort and filter groups
+        self.env['cabinet.ticket.analysis']._check_staff_groupby(self, aggregate_spec)
+        return super()._read_group_select(aggregate_spec, query)
 
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
+
+    @api.model
+    def _cabinet_readable_query(self):
+        """Query of the tickets the current user may read, their record rules applied.
+
+        Records attached to tickets (ratings, followers) are visible only with their ticket: the
+        record rules of those models call this, so that the tickets' own rules stay the one source
+        of truth. Record rules are evaluated in superuser mode (for the same user): leave it to
+        apply the real user's rules.
+
+        :return: a ``Query`` of ``cabinet.ticket``, or ``None`` when the user may read no ticket
+        """
+        tickets = self.sudo(False).with_context(active_test=False)
+        if not tickets.has_access('read'):
+            return None
+        return tickets._search([])
+
+    @api.model
+    def _cabinet_readable_ids(self, ticket_ids):
+        """The ids among ``ticket_ids`` of tickets the current user may read (see
+        :meth:`_cabinet_readable_query`), in one query.
+
+        :param ticket_ids: ticket ids, existing or not
+        :rtype: set
+        """
+        tickets = self.sudo(False).with_context(active_test=False)
+        if not ticket_ids or not tickets.has_access('read'):
+            return set()
+        return set(tickets._search([('id', 'in', list(ticket_ids))]).get_result_ids())
 
     @api.model
     def _stages_for_team(self, team):

@@ -15,8 +15,9 @@ class IrConfigParameter(models.Model):
     Whatever path changes it (settings page, system parameters, ``set_param``), the change is
     logged in ``cabinet.analytics.log`` and the technical group
     ``group_cabinet_individual_analytics`` (which shows per-employee columns and group-bys in
-    the views) is given to every internal user, or taken back, to match it. The server-side
-    refusals read the parameter itself, never the group.
+    the views) is given to every internal user, or taken back, to match it; turning it off also
+    forgets the staff member rated in tickets' ratings. The server-side refusals read the
+    parameter itself, never the group.
     """
 
     _inherit = 'ir.config_parameter'
@@ -67,6 +68,11 @@ class IrConfigParameter(models.Model):
             return
         self.env['cabinet.analytics.log']._log_switch(previous, current)
         _logger.info("Per-employee analytics turned %s by user #%s", "on" if current else "off", self.env.uid)
+        if not current:
+            # ratings rate the firm's answer: the staff member rated is kept only while the switch is on
+            self.env['rating.rating'].sudo().search(
+                [('res_model', '=', 'cabinet.ticket'), ('rated_partner_id', '!=', False)]
+            ).rated_partner_id = False
         group = self.env.ref('cabinet_helpdesk.group_cabinet_individual_analytics', raise_if_not_found=False)
         if not group:
             return

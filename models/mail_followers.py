@@ -8,7 +8,12 @@ _logger = logging.getLogger(__name__)
 
 
 class MailFollowers(models.Model):
-    _inherit = 'mail.followers'
+    """Followers of a ticket are visible only to whoever may read the ticket (record rule on
+    ``cabinet_ticket_readable``, see ``cabinet.ticket.linked.mixin``); who may follow a ticket at
+    all is checked here, whatever the path."""
+
+    _name = 'mail.followers'
+    _inherit = ['mail.followers', 'cabinet.ticket.linked.mixin']
 
     @api.model_create_multi
     def create(self, vals_list):

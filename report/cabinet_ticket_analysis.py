@@ -20,8 +20,8 @@ class CabinetTicketAnalysis(models.Model):
     Who sees which rows: the record rules of ``security/ir_rules.xml`` mirror those of
     ``cabinet.ticket`` (multi-company, confidential request types limited to their requester and
     handling team, helpdesk users limited to their teams, managers to everything else).
-    ``user_id`` is filled only while per-employee analytics are on; grouping by a staff member
-    is refused otherwise (see :meth:`_check_staff_groupby`).
+    ``user_id`` is filled only while per-employee analytics are on; grouping by a staff member,
+    or aggregating staff members, is refused otherwise (see :meth:`_check_staff_groupby`).
     """
 
     _name = 'cabinet.ticket.analysis'
@@ -46,7 +46,7 @@ class CabinetTicketAnalysis(models.Model):
         'res.users',
         string="Assigned To",
         readonly=True,
-        groups='cabinet_helpdesk.group_cabinet_individual_analytics,cabinet_helpdesk.group_cabinet_dpo',
+        groups='cabinet_helpdesk.group_cabinet_individual_analytics',
         help="Filled only while per-employee analytics are on (works council setting).",
     )
     create_date = fields.Datetime(string="Created On", readonly=True)
@@ -156,23 +156,26 @@ class CabinetTicketAnalysis(models.Model):
         self._check_staff_groupby(self, groupby_spec)
         return super()._read_group_groupby(alias, groupby_spec, query)
 
+    def _read_group_select(self, aggregate_spec, query):
+        self._check_staff_groupby(self, aggregate_spec)
+        return super()._read_group_select(aggregate_spec, query)
+
     @api.model
     def _individual_analytics_allowed(self):
-        """Whether the current user may see figures grouped by staff member: only while the
-        works-council switch is on, or for the data protection officer's audits."""
-        return (
-            self.env.su
-            or self.env['ir.config_parameter']._cabinet_individual_analytics()
-            or self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo')
-        )
+        """Whether the current user may see figures per staff member: only while the
+        works-council switch is on, whoever asks (the data protection officer included)."""
+        return self.env.su or self.env['ir.config_parameter']._cabinet_individual_analytics()
 
     @api.model
     def _check_staff_groupby(self, model, groupby_spec):
         """Refuse to group ``model`` by a staff member (a field pointing to users: assignee,
-        creator, last editor...) unless per-employee analytics are allowed.
+        creator, last editor...), or to aggregate staff members (``user_id:array_agg``,
+        ``create_uid:count_distinct``..., also used to sort and filter groups), unless
+        per-employee analytics are allowed.
 
         :param model: the model being grouped (``cabinet.ticket`` or this analysis)
-        :param str groupby_spec: the group-by specification, e.g. ``user_id`` or ``create_date:month``
+        :param str groupby_spec: the group-by or aggregate specification, e.g. ``user_id``,
+            ``create_date:month`` or ``user_id:array_agg``
         :raise AccessError: when the group-by would rank staff members and it is not allowed
         """
         fname = groupby_spec.split(':', 1)[0].split('.', 1)[0]

@@ -17,3 +17,4 @@ from . import test_i18n
 from . import test_ticket_wizards
 from . import test_mail_end_to_end
 from . import test_access_ends
+from . import test_side_channels_ratings

@@ -277,17 +277,19 @@ class TestCabinetAnalytics(CabinetAnalyticsCommon):
         )
         self.assertEqual(counts, {self.user_a: 3, self.env['res.users']: 1})
 
-    def test_staff_groupby_allowed_for_dpo(self):
-        counts = dict(
-            self.env['cabinet.ticket']
-            .with_user(self.user_dpo)
-            ._read_group([('id', 'in', self.team_a_tickets.ids)], ['user_id'], ['__count'])
-        )
-        self.assertEqual(counts, {self.user_a: 3, self.env['res.users']: 1}, "The DPO may audit per staff member")
-        counts = dict(
+    @mute_logger('odoo.addons.base.models.ir_model')
+    def test_staff_groupby_dpo_follows_the_setting(self):
+        """The works council setting has no exemption: the DPO gets per-employee figures only
+        while it is on, like everyone else."""
+        Ticket = self.env['cabinet.ticket'].with_user(self.user_dpo)
+        with self.assertRaises(AccessError, msg="The DPO grouped tickets by assignee with the setting off"):
+            Ticket._read_group([('id', 'in', self.team_a_tickets.ids)], ['user_id'], ['__count'])
+        with self.assertRaises(AccessError, msg="The DPO grouped the analysis by assignee with the setting off"):
             self._analysis(self.user_dpo)._read_group([('team_id', '=', self.team_a.id)], ['user_id'], ['__count'])
-        )
-        self.assertEqual(counts, {self.env['res.users']: 4}, "... but the analysis still holds no assignee")
+        self.assertNotIn('user_id', self._analysis(self.user_dpo).fields_get(), "No assignee column for the DPO")
+        self._set_individual_analytics(True)
+        counts = dict(Ticket._read_group([('id', 'in', self.team_a_tickets.ids)], ['user_id'], ['__count']))
+        self.assertEqual(counts, {self.user_a: 3, self.env['res.users']: 1})
 
     def test_assigned_to_groupby_hidden_in_views(self):
         def search_arch(model):
