@@ -21,3 +21,4 @@ from . import cabinet_sla_policy
 from . import res_config_settings
 from . import cabinet_analytics_log
 from . import ir_config_parameter
+from . import ir_attachment

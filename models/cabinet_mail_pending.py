@@ -4,10 +4,13 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import email_normalize
 
 
 class CabinetMailPending(models.Model):
-    """An email the gateway could not attribute to a party (no or malformed sender).
+    """An email the gateway could not attribute to a party for certain: no, malformed or several
+    senders, an address that contacts of several parties have, or an email it could not read
+    (kept with the original as received, ``original_email.eml``).
 
     Nothing is dropped: the email (body and attachments) is kept here, in the record and in its
     chatter, until a person picks the requester and turns it into a ticket, or discards it.
@@ -23,7 +26,20 @@ class CabinetMailPending(models.Model):
     name = fields.Char(string="Subject", required=True)
     email_from = fields.Char(string="Raw Sender", readonly=True, help="The From header as received.")
     reason = fields.Selection(
-        [('missing', "No sender"), ('malformed', "Malformed sender")], required=True, readonly=True
+        [
+            ('missing', "No sender"),
+            ('malformed', "Malformed sender"),
+            ('several', "Several senders"),
+            ('ambiguous', "Address of several parties"),
+            ('unreadable', "Unreadable email"),
+        ],
+        required=True,
+        readonly=True,
+        help="Why the email could not open a ticket by itself:\n"
+        "- No sender, Malformed sender, Several senders: the From header names no single, valid address;\n"
+        "- Address of several parties: contacts of different parties have the sender's address, so nobody "
+        "can tell whose request it is;\n"
+        "- Unreadable email: the email could not be read; the original is attached as received.",
     )
     body = fields.Html(readonly=True)
     date = fields.Datetime(readonly=True, default=fields.Datetime.now)
@@ -57,21 +73,25 @@ class CabinetMailPending(models.Model):
             pending.attachment_ids = [Command.set(attachments_by_pending[pending.id])]
 
     @api.model
-    def _cabinet_create_from_mail(self, msg_dict, values, refused):
-        """Keep an incoming email that names no usable sender.
+    def _cabinet_create_from_mail(self, msg_dict, values, refused, reason=None, email_from=None):
+        """Keep an incoming email that cannot open a ticket by itself.
 
         :param dict msg_dict: the parsed email (the gateway posts it on the returned record)
         :param dict values: values of the route (team, company)
         :param list refused: ``(name, size in MB)`` of attachments refused for their size
+        :param str reason: why (a value of ``reason``); by default from the sender address
+        :param str email_from: the From header as received, if not ``msg_dict['email_from']``
         :return: the new record
         """
-        email_from = (msg_dict.get('email_from') or '').strip()
+        email_from = ((msg_dict.get('email_from') if email_from is None else email_from) or '').strip()
+        if not reason:
+            reason = 'missing' if not email_from else 'ambiguous' if email_normalize(email_from) else 'malformed'
         team = self.env['cabinet.team'].browse(values.get('team_id'))
         pending = self.create(
             {
                 'name': (msg_dict.get('subject') or '').strip() or self.env._("Email without subject"),
                 'email_from': email_from,
-                'reason': 'malformed' if email_from else 'missing',
+                'reason': reason,
                 'body': msg_dict.get('body'),
                 'date': msg_dict.get('date') or fields.Datetime.now(),
                 'message_id_header': msg_dict.get('message_id'),
@@ -79,9 +99,25 @@ class CabinetMailPending(models.Model):
                 'company_id': values.get('company_id') or team.company_id.id or self.env.company.id,
             }
         )
-        # the unusable sender stays in email_from above; the kept message and its notifications come
-        # from OdooBot, as no email can be sent from an address that does not exist
-        msg_dict['email_from'] = False
+        # the sender stays in email_from above; the kept message and its notifications come from
+        # OdooBot: no email can be sent from an address that does not exist, and the email is
+        # attributed to nobody until a person qualifies it
+        msg_dict.update(email_from=False, author_id=False)
+        if reason == 'unreadable':
+            # the original goes on the record, not on the kept message: notifications never carry
+            # an email that broke the gateway's reader (it could break the sending too)
+            self.env['ir.attachment'].create(
+                [
+                    {
+                        'name': attachment[0],
+                        'raw': attachment[1].encode() if isinstance(attachment[1], str) else attachment[1],
+                        'mimetype': 'application/octet-stream',
+                        'res_model': self._name,
+                        'res_id': pending.id,
+                    }
+                    for attachment in msg_dict.pop('attachments', None) or []
+                ]
+            )
         # the team leader follows it, so that a person hears of the email as it arrives
         pending.message_subscribe(partner_ids=team.leader_id.partner_id.ids)
         if refused:

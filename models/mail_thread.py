@@ -1,10 +1,30 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import codecs
+import email
 import logging
+import re
+import traceback
+from email.errors import MessageError
+from email.message import EmailMessage
+from xmlrpc import client as xmlrpclib
 
 from odoo import api, models
 
 _logger = logging.getLogger(__name__)
+
+# Errors Python's email package or Odoo's parsing raise on an email they cannot read: a charset
+# naming a codec that is not a text encoding (zlib, rot13, hex...), parts nested too deep...
+UNREADABLE_EMAIL_ERRORS = (
+    LookupError,
+    RecursionError,
+    UnicodeError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    MessageError,
+)
+# Headers of an unreadable email that describe its body, replaced by those of the kept copy
+BODY_HEADERS = (b'content-type', b'content-transfer-encoding', b'content-disposition', b'mime-version')
 
 
 class MailThread(models.AbstractModel):
@@ -12,11 +32,18 @@ class MailThread(models.AbstractModel):
 
     The gateway runs on ``mail.thread`` itself (``message_process``), not on the target model:
     routing and posting therefore cannot be changed from ``cabinet.ticket``. These overrides act
-    only on routes to ``cabinet.ticket`` (the unknown-charset fallback excepted, which is a plain
-    parsing fix) and delegate the decisions to ticket methods:
+    only on routes to ``cabinet.ticket`` (the reading fixes excepted: the unknown-charset
+    fallback and the copy kept of an unreadable email) and delegate the decisions to ticket
+    methods:
 
-    - ``message_route``: a reply on a ticket's thread from outside its party becomes a new
-      ticket (``cabinet.ticket._cabinet_mail_divert_other_parties``);
+    - ``message_process``: an email Python cannot read (a charset that is not a text encoding,
+      parts nested too deep) is processed as a readable copy carrying the original as an
+      attachment; on a route to tickets it is kept as an email to qualify, never lost;
+    - ``message_route``: the sender is decided once for new tickets and replies: an unreadable
+      email, a missing or malformed sender, several senders or an address of several parties
+      are kept to qualify; a reply on a ticket's thread from outside its party becomes a new
+      ticket; one email opens one ticket however many team aliases it was written to
+      (``cabinet.ticket._cabinet_mail_routes``);
     - ``_message_route_process``: Cc, Bcc and other To addresses are dropped before the email is
       posted on a ticket, so they are never linked as recipients (``partner_ids``), never stored
       for "reply all" (``incoming_email_to/cc``) and never written to; automated emails are
@@ -27,12 +54,46 @@ class MailThread(models.AbstractModel):
     _inherit = 'mail.thread'
 
     @api.model
+    def message_process(
+        self, model, message, custom_values=None, save_original=False, strip_attachments=False, thread_id=None
+    ):
+        """Process an incoming email; one that cannot be read is processed as a readable copy
+        (``_cabinet_mail_readable_copy``) instead of failing: an incoming mail server marks a
+        failed email as read, which loses it. Only errors raised while reading the email, before
+        anything is written, are handled so (``_cabinet_mail_raised_reading``); any other error
+        is raised as usual."""
+        if isinstance(message, xmlrpclib.Binary):
+            message = bytes(message.data)
+        if isinstance(message, str):
+            message = message.encode('utf-8')
+        try:
+            return super().message_process(
+                model,
+                message,
+                custom_values=custom_values,
+                save_original=save_original,
+                strip_attachments=strip_attachments,
+                thread_id=thread_id,
+            )
+        except UNREADABLE_EMAIL_ERRORS as error:
+            if self.env.context.get('cabinet_mail_unreadable') or not self._cabinet_mail_raised_reading(error):
+                raise
+            _logger.warning("Incoming email could not be read (%r): processing a copy keeping the original", error)
+            # the copy is read by the same gateway, the original attached whatever the server settings
+            return super(MailThread, self.with_context(cabinet_mail_unreadable=True)).message_process(
+                model,
+                self._cabinet_mail_readable_copy(message, error),
+                custom_values=custom_values,
+                thread_id=thread_id,
+            )
+
+    @api.model
     def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
         routes = super().message_route(
             message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
         )
-        if any(route[0] == 'cabinet.ticket' and route[1] for route in routes):
-            routes = self.env['cabinet.ticket']._cabinet_mail_divert_other_parties(message_dict, routes)
+        if any(route[0] == 'cabinet.ticket' for route in routes):
+            routes = self.env['cabinet.ticket']._cabinet_mail_routes(message, message_dict, routes)
         return routes
 
     @api.model
@@ -75,3 +136,41 @@ class MailThread(models.AbstractModel):
                 )
                 part.set_param('charset', fallback)
         return super()._message_parse_extract_payload(message, message_dict, save_original=save_original)
+
+    @api.model
+    def _cabinet_mail_raised_reading(self, error):
+        """Whether ``error`` was raised while the email was read (Python building the message
+        tree, or ``message_parse``), that is before the gateway wrote anything."""
+        return any(
+            frame.f_code is email.message_from_bytes.__code__ or frame.f_code.co_name == 'message_parse'
+            for frame, _lineno in traceback.walk_tb(error.__traceback__)
+        )
+
+    @api.model
+    def _cabinet_mail_readable_copy(self, raw, error):
+        """A readable email standing for the unreadable email ``raw``: the same headers (sender,
+        recipients, subject, Message-Id, references, so that it is routed and deduplicated as the
+        original would be), a short text saying what happened and the original, as received, in
+        the attachment ``original_email.eml``.
+
+        :param bytes raw: the email as received
+        :param Exception error: what made it unreadable
+        :rtype: bytes
+        """
+        headers, kept = re.split(rb'\r?\n\r?\n', raw, maxsplit=1)[0].splitlines(), []
+        skip = False
+        for line in headers:
+            if not line[:1].isspace():
+                skip = line.split(b':', 1)[0].strip().lower() in BODY_HEADERS
+            if not skip:
+                kept.append(line)
+        content = EmailMessage()
+        content.set_content(
+            self.env._(
+                "This email could not be read (%(error)s). It is kept as received in the attached file "
+                "original_email.eml: open it with an email program to see who sent it and what it says.",
+                error=type(error).__name__,
+            )
+        )
+        content.add_attachment(raw, maintype='application', subtype='octet-stream', filename='original_email.eml')
+        return b'\n'.join(kept) + b'\n' + content.as_bytes()

@@ -10,6 +10,7 @@ from . import test_retention
 from . import test_analytics
 from . import test_followers
 from . import test_mail_gateway
+from . import test_mail_gateway_hardening
 from . import test_coordination
 from . import test_mandate
 from . import test_gdpr_rights
