@@ -39,6 +39,36 @@ SLA_STATUSES = [
 SLA_AT_RISK_SHARE = 0.2
 # The stale-ticket digest lists at most this many tickets (the longest idle) and counts the rest.
 STALE_DIGEST_MAX_LINES = 100
+# Fields only the code that owns them sets, as superuser after its own checks (see PROTECTED FIELDS).
+PROTECTED_FIELDS = frozenset(
+    {
+        # the party follows the requester; lifecycle and numbering are kept by create and write
+        'commercial_partner_id',
+        'is_closed',
+        'closed_date',
+        'number',
+        'access_token',
+        # GDPR: from the request type and the retention policy
+        'legal_basis',
+        'retention_date',
+        'anonymized',
+        # service levels and reminders: kept by the scheduled actions and the first answer
+        'sla_response_deadline',
+        'sla_resolve_deadline',
+        'sla_status',
+        'sla_next_check',
+        'first_response_date',
+        'escalation_level',
+        'reminder_sent_date',
+        'deadline_reminder_date',
+        # thread and ratings: written through message_post, message_subscribe and ratings only
+        'message_ids',
+        'website_message_ids',
+        'message_follower_ids',
+        'rating_ids',
+        'rating_last_value',
+    }
+)
 
 
 class CabinetTicket(models.Model):
@@ -57,6 +87,14 @@ class CabinetTicket(models.Model):
     - followers and recipients outside staff are limited to the party's contacts and the agent
       of an active mandate covering the ticket (see FOLLOWERS AND RECIPIENTS);
     - everyone is limited to the companies they work in.
+
+    Who may change what (checked in ``create``/``write``, see PROTECTED FIELDS):
+
+    - protected fields (``PROTECTED_FIELDS``: party, number, closing date, GDPR flags and
+      dates, service level data, reminders, thread and ratings) are set only by the code that
+      owns them, as superuser after its own checks; anyone else gets an AccessError naming the
+      fields, at creation too, whatever the context. ``legal_hold`` belongs to the data
+      protection officer.
     """
 
     _name = 'cabinet.ticket'
@@ -350,6 +388,7 @@ class CabinetTicket(models.Model):
 
     @api.model
     def default_get(self, fields):
+        self._cabinet_check_protected_defaults(fields)
         defaults = super().default_get(fields)
         if self.env.context.get('cabinet_staff_request') and 'partner_id' in fields:
             defaults['partner_id'] = self.env.user.partner_id.id
@@ -357,7 +396,12 @@ class CabinetTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._cabinet_check_protected_defaults(self._cabinet_protected_fields())
+        # the values are completed below: keep the caller's dicts as they were (a retried call
+        # passes them again)
+        vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
+            self._cabinet_check_protected_fields(vals)
             if vals.get('legal_hold'):
                 self._cabinet_check_legal_hold_write(vals)
             if not vals.get('partner_id'):
@@ -374,15 +418,17 @@ class CabinetTicket(models.Model):
             vals['company_id'] = company.id
             if not vals.get('stage_id'):
                 vals['stage_id'] = self._stages_for_team(team)[:1].id
+            if self.env['cabinet.stage'].browse(vals['stage_id']).is_closed:
+                vals['closed_date'] = fields.Datetime.now()
             if team and 'user_id' not in vals:
                 vals['user_id'] = team._get_assignee_for_new_ticket().id
             vals['number'] = self._next_number(company)
         tickets = super().create(vals_list)
-        tickets.filtered('is_closed').closed_date = fields.Datetime.now()
         tickets.filtered('agent_partner_id')._cabinet_sync_mandate()
         return tickets
 
     def write(self, vals):
+        self._cabinet_check_protected_fields(vals)
         self._cabinet_check_legal_hold_write(vals)
         self._cabinet_check_anonymized(vals)
         if 'partner_id' in vals and not vals['partner_id']:
@@ -408,6 +454,52 @@ class CabinetTicket(models.Model):
         return [
             dict(vals, name=self.env._("%s (copy)", ticket.name)) for ticket, vals in zip(self, vals_list, strict=True)
         ]
+
+    # ------------------------------------------------------------
+    # PROTECTED FIELDS
+    # ------------------------------------------------------------
+    # Checked in create/write whatever the path (form, RPC, import, wizard): protected fields
+    # are set by their owning code as superuser only. No context key changes this.
+
+    @api.model
+    def _cabinet_protected_fields(self):
+        """Fields of tickets only the code that owns them may set, as superuser (``self.env.su``)
+        after its own checks: create and write set the number and closing date, the scheduled
+        actions the service level and reminder fields, the retention the GDPR fields, the mail
+        and rating methods the thread; stored related and computed fields follow their source."""
+        return PROTECTED_FIELDS & self._fields.keys()
+
+    def _cabinet_refuse_protected(self, fnames):
+        """Raise the AccessError naming the protected fields ``fnames`` someone tried to set."""
+        labels = sorted(f"{self._fields[fname]._description_string(self.env)} ({fname})" for fname in fnames)
+        raise AccessError(
+            self.env._(
+                "%(fields)s cannot be set on a ticket by hand: the helpdesk keeps these fields itself "
+                "(party, number, closing date, service levels, retention, thread).",
+                fields=", ".join(labels),
+            )
+        )
+
+    def _cabinet_check_protected_fields(self, vals):
+        """Refuse ``vals`` (of create or write) setting a protected field, unless the owning code
+        runs as superuser."""
+        if self.env.su:
+            return
+        if protected := vals.keys() & self._cabinet_protected_fields():
+            self._cabinet_refuse_protected(protected)
+
+    @api.model
+    def _cabinet_check_protected_defaults(self, fnames):
+        """Refuse default values of protected fields given by the context (``default_<field>``)
+        or by user-defined defaults (``ir.default``): create would otherwise take them."""
+        if self.env.su:
+            return
+        protected = self._cabinet_protected_fields().intersection(fnames)
+        if not protected:
+            return
+        ir_defaults = self.env['ir.default']._get_model_defaults(self._name)
+        if given := {fname for fname in protected if f'default_{fname}' in self.env.context or fname in ir_defaults}:
+            self._cabinet_refuse_protected(given)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -1460,7 +1552,8 @@ class CabinetTicket(models.Model):
             _status, _next, breaches = ticket._cabinet_sla_evaluate(now)
             if ticket.is_closed or breaches <= ticket.escalation_level:
                 continue
-            ticket.escalation_level = breaches
+            # sudo: the escalation level is the scheduled action's own (a protected field)
+            ticket.sudo().escalation_level = breaches
             missed = []
             if ticket.sla_response_deadline and not ticket.first_response_date and now >= ticket.sla_response_deadline:
                 missed.append(
@@ -1518,7 +1611,8 @@ class CabinetTicket(models.Model):
                 for ticket in self
             }
         )
-        self.reminder_sent_date = today
+        # sudo: the reminder markers are the scheduled action's own (protected fields)
+        self.sudo().reminder_sent_date = today
 
     def _cabinet_send_deadline_reminder(self):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
@@ -1538,7 +1632,8 @@ class CabinetTicket(models.Model):
                 for ticket in self
             }
         )
-        self.deadline_reminder_date = today
+        # sudo: the reminder markers are the scheduled action's own (protected fields)
+        self.sudo().deadline_reminder_date = today
 
     def _cabinet_reminder_user(self):
         """Who is reminded of this ticket: its assignee, else its team leader (active users only)."""
