@@ -69,6 +69,8 @@ PROTECTED_FIELDS = frozenset(
         'rating_last_value',
     }
 )
+# What a requester who does not handle their ticket may still change, while it is new.
+REQUESTER_EDITABLE_FIELDS = frozenset({'name', 'description'})
 
 
 class CabinetTicket(models.Model):
@@ -88,13 +90,22 @@ class CabinetTicket(models.Model):
       of an active mandate covering the ticket (see FOLLOWERS AND RECIPIENTS);
     - everyone is limited to the companies they work in.
 
-    Who may change what (checked in ``create``/``write``, see PROTECTED FIELDS):
+    Who may change what (checked in ``create``/``write``, see PROTECTED FIELDS AND REQUESTERS):
 
     - protected fields (``PROTECTED_FIELDS``: party, number, closing date, GDPR flags and
       dates, service level data, reminders, thread and ratings) are set only by the code that
       owns them, as superuser after its own checks; anyone else gets an AccessError naming the
       fields, at creation too, whatever the context. ``legal_hold`` belongs to the data
-      protection officer.
+      protection officer;
+    - the requester (``partner_id``) is changed only by the *handling staff* (helpdesk users
+      of the ticket's team, its leader, the assignee, anyone for a ticket without team but its
+      requester, and managers except on confidential tickets of other teams), to another
+      contact of the same party; only a helpdesk manager moves a ticket to another party, which
+      leaves an internal note on the ticket naming both parties;
+    - a user who only requested the ticket (a staff request they do not handle) files, follows,
+      answers and withdraws it (``action_withdraw``); they edit its subject and description
+      while it is new, and nothing else: never its stage, assignee, priority, team, request
+      type or requester.
     """
 
     _name = 'cabinet.ticket'
@@ -185,6 +196,11 @@ class CabinetTicket(models.Model):
     )
     is_closed = fields.Boolean(related='stage_id.is_closed', store=True, index=True)
     closed_date = fields.Datetime(readonly=True, copy=False, index=True)
+    is_new = fields.Boolean(
+        compute='_compute_is_new',
+        export_string_translation=False,
+        help="Still in the stage it was filed in: its requester may edit the subject and description.",
+    )
     kanban_state = fields.Selection(
         [('normal', "In Progress"), ('done', "Ready"), ('blocked', "Blocked")],
         default='normal',
@@ -357,6 +373,14 @@ class CabinetTicket(models.Model):
             else:
                 ticket.retention_date = False
 
+    @api.depends('stage_id', 'team_id')
+    def _compute_is_new(self):
+        first_stages = {}
+        for ticket in self:
+            if ticket.team_id not in first_stages:
+                first_stages[ticket.team_id] = self._stages_for_team(ticket.team_id)[:1]
+            ticket.is_new = not ticket.stage_id.is_closed and ticket.stage_id == first_stages[ticket.team_id]
+
     def _compute_access_url(self):
         super()._compute_access_url()
         for ticket in self:
@@ -433,6 +457,8 @@ class CabinetTicket(models.Model):
         self._cabinet_check_anonymized(vals)
         if 'partner_id' in vals and not vals['partner_id']:
             raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
+        self._cabinet_check_requester_write(vals)
+        party_moves = self._cabinet_check_partner_change(vals)
         if vals.get('stage_id'):
             stage = self.env['cabinet.stage'].browse(vals['stage_id'])
             if stage.is_closed:
@@ -445,6 +471,8 @@ class CabinetTicket(models.Model):
             if self_other_team:
                 self_other_team.write({'user_id': team._get_assignee_for_new_ticket().id})
         res = super().write(vals)
+        if party_moves:
+            self._cabinet_log_party_moves(party_moves)
         if vals.keys() & {'agent_partner_id', 'partner_id', 'category_id'}:
             self.filtered('agent_partner_id')._cabinet_sync_mandate()
         return res
@@ -456,10 +484,13 @@ class CabinetTicket(models.Model):
         ]
 
     # ------------------------------------------------------------
-    # PROTECTED FIELDS
+    # PROTECTED FIELDS AND REQUESTERS
     # ------------------------------------------------------------
-    # Checked in create/write whatever the path (form, RPC, import, wizard): protected fields
-    # are set by their owning code as superuser only. No context key changes this.
+    # One owner per rule, checked in create/write whatever the path (form, RPC, import, wizard):
+    # protected fields are set by their owning code as superuser only; the requester is changed
+    # by the handling staff only, within the party (managers move tickets between parties, with
+    # a note); a requester who does not handle their ticket edits its subject and description
+    # while it is new, and nothing else. No context key changes any of this.
 
     @api.model
     def _cabinet_protected_fields(self):
@@ -501,6 +532,174 @@ class CabinetTicket(models.Model):
         if given := {fname for fname in protected if f'default_{fname}' in self.env.context or fname in ir_defaults}:
             self._cabinet_refuse_protected(given)
 
+    @api.model
+    def _cabinet_handled_domain(self, user):
+        """Domain of the tickets ``user`` handles (the *handling staff*): as a helpdesk user,
+        the tickets of the teams they belong to or lead, those assigned to them and those without
+        team they did not request; as a manager, every ticket but the confidential ones of a
+        request type whose team they are not in. A plain employee handles none."""
+        if not user.has_group('cabinet_helpdesk.group_cabinet_user'):
+            return Domain.FALSE
+        domain = (
+            Domain('team_id.member_ids', 'in', user.ids)
+            | Domain('team_id.leader_id', '=', user.id)
+            | Domain('user_id', '=', user.id)
+            | (Domain('team_id', '=', False) & Domain('partner_id', '!=', user.partner_id.id))
+        )
+        if user.has_group('cabinet_helpdesk.group_cabinet_manager'):
+            domain |= (
+                Domain('category_id', '=', False)
+                | Domain('category_id.confidential', '=', False)
+                | Domain('category_id.team_id.member_ids', 'in', user.ids)
+                | Domain('category_id.team_id.leader_id', '=', user.id)
+            )
+        return domain
+
+    def _cabinet_filter_handled(self, user=None):
+        """Return the tickets of ``self`` handled by ``user`` (default: the current user), as
+        ``_cabinet_handled_domain`` says, without a query per ticket.
+
+        :param user: ``res.users`` record; without it, the current user, every ticket being
+            handled in superuser mode
+        """
+        if user is None:
+            if self.env.su:
+                return self
+            user = self.env.user
+        if user._is_superuser():
+            return self
+        if not user.has_group('cabinet_helpdesk.group_cabinet_user'):
+            return self.browse()
+        manager = user.has_group('cabinet_helpdesk.group_cabinet_manager')
+
+        def handled(ticket_sudo):
+            team = ticket_sudo.team_id
+            if user in team.member_ids or user in (team.leader_id | ticket_sudo.user_id):
+                return True
+            if not team and ticket_sudo.partner_id != user.partner_id:
+                return True
+            category = ticket_sudo.category_id
+            return manager and (
+                not category.confidential or user in category.team_id.member_ids | category.team_id.leader_id
+            )
+
+        # sudo: team membership and request type flags are read to decide, nothing is returned
+        return self.filtered(lambda ticket: handled(ticket.sudo()))
+
+    def _cabinet_changed_fields(self, vals):
+        """Names of the fields of ``vals`` that would change at least one ticket of ``self``
+        (relational lists always count as a change)."""
+        changed = set()
+        for fname, value in vals.items():
+            field = self._fields.get(fname)
+            if not field or field.type in ('one2many', 'many2many'):
+                changed.add(fname)
+                continue
+            for ticket in self:
+                if field.convert_to_record(field.convert_to_cache(value, ticket), ticket) != ticket[fname]:
+                    changed.add(fname)
+                    break
+        return changed
+
+    def _cabinet_check_requester_write(self, vals):
+        """A user writing a ticket they requested without handling it may edit its subject and
+        description while it is new, nothing else: raise an AccessError naming what they may not
+        change. (Record rules give a user who does not handle a ticket write access to it only
+        when they requested it.)"""
+        if self.env.su:
+            return
+        requested = self.filtered(lambda ticket: ticket.partner_id == self.env.user.partner_id)
+        requested -= requested._cabinet_filter_handled()
+        if not requested:
+            return
+        changed = requested._cabinet_changed_fields(vals)
+        if refused := changed - REQUESTER_EDITABLE_FIELDS:
+            labels = sorted(
+                self._fields[fname]._description_string(self.env) for fname in refused if fname in self._fields
+            )
+            raise AccessError(
+                self.env._(
+                    "You requested %(numbers)s: you may follow it, answer it and withdraw it, but not change "
+                    "%(fields)s. The team handling it does.",
+                    numbers=", ".join(requested.mapped('number')),
+                    fields=", ".join(labels or refused),
+                )
+            )
+        if changed and (started := requested.filtered(lambda ticket: not ticket.is_new)):
+            raise AccessError(
+                self.env._(
+                    "Ticket %(numbers)s is already being handled: its subject and description can no longer be "
+                    "changed. Add what you have to say as a message.",
+                    numbers=", ".join(started.mapped('number')),
+                )
+            )
+
+    def _cabinet_check_partner_change(self, vals):
+        """Check a change of requester (``partner_id`` in ``vals``): only the handling staff may
+        change it, to another contact of the same party; only a helpdesk manager may move a ticket
+        to another party.
+
+        :return: ``{ticket: former party}`` of the tickets moved to another party, to be logged
+            once written (``_cabinet_log_party_moves``)
+        :rtype: dict
+        """
+        if self.env.su or not vals.get('partner_id'):
+            return {}
+        partner = self.env['res.partner'].browse(vals['partner_id'])
+        changed = self.filtered(lambda ticket: ticket.partner_id != partner)
+        if not changed:
+            return {}
+        if not_handled := changed - changed._cabinet_filter_handled():
+            raise AccessError(
+                self.env._(
+                    "Only the staff handling ticket %(numbers)s may change its requester.",
+                    numbers=", ".join(not_handled.mapped('number')),
+                )
+            )
+        # sudo: the parties are compared, whatever the user may read of the contacts
+        new_party = partner.sudo().commercial_partner_id
+        moves = {
+            ticket: ticket.sudo().commercial_partner_id
+            for ticket in changed
+            if ticket.sudo().commercial_partner_id != new_party
+        }
+        if moves and not self.env.user.has_group('cabinet_helpdesk.group_cabinet_manager'):
+            ticket, party = next(iter(moves.items()))
+            raise AccessError(
+                self.env._(
+                    "Ticket %(number)s belongs to %(party)s: its requester can only be another contact of that "
+                    "party. Only a helpdesk manager may move a ticket to another party; otherwise open a new ticket "
+                    "for %(new_party)s.",
+                    number=ticket.number,
+                    party=party.display_name,
+                    new_party=new_party.display_name,
+                )
+            )
+        return moves
+
+    def _cabinet_log_party_moves(self, moves):
+        """After a manager moved tickets to another party: leave an internal note naming both
+        parties, stop the former party's followers and invalidate the links handed out to it.
+
+        :param dict moves: ``{ticket: former party}``
+        """
+        for ticket, former_party in moves.items():
+            ticket._message_log(
+                body=self.env._(
+                    "Moved from party %(old)s to party %(new)s by %(user)s.",
+                    old=former_party.display_name,
+                    new=ticket.commercial_partner_id.display_name,
+                    user=self.env.user.display_name,
+                )
+            )
+            # sudo: a manager moved the ticket (checked by write); the former party's followers
+            # and access token must go, whoever set them
+            ticket_sudo = ticket.sudo()
+            followers = ticket_sudo.message_partner_ids
+            if outsiders := followers - ticket_sudo._cabinet_filter_allowed_partners(followers):
+                ticket_sudo.message_unsubscribe(partner_ids=outsiders.ids)
+            ticket_sudo.access_token = False
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
@@ -515,6 +714,46 @@ class CabinetTicket(models.Model):
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.write({'stage_id': stage.id})
+
+    def action_withdraw(self, reason=None):
+        """Withdraw open requests: close them in the cancelling stage of their team and say so, with
+        ``reason``, in a message to the party. Their requester may (it is their request), as may
+        the handling staff.
+
+        :param str reason: why the request is withdrawn (optional)
+        """
+        self.check_access('write')
+        self._cabinet_check_anonymized()
+        requested = self.filtered(lambda ticket: ticket.partner_id == self.env.user.partner_id)
+        if refused := self - requested - self._cabinet_filter_handled():
+            raise AccessError(
+                self.env._(
+                    "Only the requester or the staff handling ticket %(numbers)s may withdraw it.",
+                    numbers=", ".join(refused.mapped('number')),
+                )
+            )
+        reason = (reason or '').strip()
+        if reason:
+            body = self.env._("Request withdrawn: %(reason)s", reason=reason)
+        else:
+            body = self.env._("Request withdrawn.")
+        for ticket in self.filtered(lambda t: not t.is_closed):
+            stage = ticket._cabinet_withdrawn_stage()
+            # sudo: the requester may not change the stage otherwise; withdrawing is checked above
+            ticket.sudo().write({'stage_id': stage.id})
+            ticket.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_comment')
+        return True
+
+    def _cabinet_withdrawn_stage(self):
+        """The stage a withdrawn ticket goes to: the module's cancelling stage when its team uses
+        it, else the last closing stage of its team."""
+        self.ensure_one()
+        stages = self._stages_for_team(self.team_id).filtered('is_closed')
+        cancelled = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
+        stage = cancelled if cancelled in stages else stages[-1:]
+        if not stage:
+            raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
+        return stage
 
     # ------------------------------------------------------------
     # MAIL

@@ -16,3 +16,4 @@ from . import test_gdpr_rights
 from . import test_i18n
 from . import test_ticket_wizards
 from . import test_field_protection
+from . import test_requester_rights
