@@ -7,6 +7,7 @@ from . import cabinet_ticket
 from . import cabinet_mandate
 from . import mail_followers
 from . import mail_mail
+from . import mail_message
 from . import cabinet_coordination
 from . import cabinet_mail_pending
 from . import mail_thread

@@ -105,7 +105,8 @@ class CabinetTicket(models.Model):
     - a user who only requested the ticket (a staff request they do not handle) files, follows,
       answers and withdraws it (``action_withdraw``); they edit its subject and description
       while it is new, and nothing else: never its stage, assignee, priority, team, request
-      type or requester.
+      type or requester. Like a client, they post public messages only and never read the
+      handling team's internal notes (``models/mail_message.py``).
     """
 
     _name = 'cabinet.ticket'
@@ -554,6 +555,12 @@ class CabinetTicket(models.Model):
                 | Domain('category_id.team_id.leader_id', '=', user.id)
             )
         return domain
+
+    @api.model
+    def _cabinet_requester_only_domain(self, user):
+        """Domain of the tickets ``user`` requested without handling them: for these, they are a
+        requester like a client (public messages only, no internal notes)."""
+        return Domain('partner_id', '=', user.partner_id.id) & ~self._cabinet_handled_domain(user)
 
     def _cabinet_filter_handled(self, user=None):
         """Return the tickets of ``self`` handled by ``user`` (default: the current user), as
@@ -1018,6 +1025,8 @@ class CabinetTicket(models.Model):
     def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
         if not self.env.su:
             self._cabinet_check_anonymized()
+            if self and self._cabinet_posts_as_requester():
+                kwargs.update(self._cabinet_requester_post_values())
         if (partner_ids or outgoing_email_to) and self and all(isinstance(pid, int) for pid in partner_ids or []):
             self.ensure_one()
             message_type = kwargs.get('message_type', 'notification')
@@ -1032,6 +1041,29 @@ class CabinetTicket(models.Model):
                 outgoing_email_to = False
             partner_ids = self._cabinet_enforce_allowed_partners(partners, message_type=message_type).ids
         return super().message_post(partner_ids=partner_ids, outgoing_email_to=outgoing_email_to, **kwargs)
+
+    def _cabinet_posts_as_requester(self):
+        """Whether the current user posts on this ticket as a requester, who may only post public
+        messages: a client (portal or public user, whatever the environment's superuser mode, as
+        the chatter routes post in sudo) or an employee who requested the ticket without handling
+        it. Other staff (the data protection officer, say) keep their internal notes."""
+        self.ensure_one()
+        user = self.env.user
+        if user.share:
+            return True
+        # sudo: the requester is compared, the routes may call this on a sudo record anyway
+        return self.sudo().partner_id == user.partner_id and not self._cabinet_filter_handled(user)
+
+    @api.model
+    def _cabinet_requester_post_values(self):
+        """Values forced on a message a requester posts: a public comment, whatever they asked
+        (no internal note, no system event such as "Ticket Closed")."""
+        return {
+            'message_type': 'comment',
+            'subtype_xmlid': 'mail.mt_comment',
+            'subtype_id': False,
+            'is_internal': False,
+        }
 
     def _message_track_post_template(self, changes):
         """Stage templates are sent by the system, not chosen by the person who moved the ticket:
@@ -1073,6 +1105,7 @@ class CabinetTicket(models.Model):
         recipients_data = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
         if len(self) != 1 or not recipients_data:
             return recipients_data
+        recipients_data = self._cabinet_drop_requester_from_internal(message, msg_vals or {}, recipients_data)
         shared_ids = [r['id'] for r in recipients_data if r['id'] and r['share']]
         allowed_ids = set(self._cabinet_filter_allowed_partners(self.env['res.partner'].browse(shared_ids)).ids)
         emails_only = [r['email_normalized'] for r in recipients_data if not r['id']]
@@ -1091,6 +1124,25 @@ class CabinetTicket(models.Model):
                 len(recipients_data) - len(kept),
             )
         return kept
+
+    def _cabinet_drop_requester_from_internal(self, message, msg_vals, recipients_data):
+        """An employee who requested this ticket without handling it is not notified of its
+        internal notes and events, which they may not read (see ``models/mail_message.py``)."""
+        requester = self.sudo().partner_id
+        requester_data = [r for r in recipients_data if r['id'] == requester.id and not r['share'] and r['uid']]
+        if not requester_data:
+            return recipients_data
+        message_sudo = message.sudo()
+        subtype = self.env['mail.message.subtype'].browse(
+            msg_vals['subtype_id'] if 'subtype_id' in msg_vals else message_sudo.subtype_id.id
+        )
+        is_internal = msg_vals['is_internal'] if 'is_internal' in msg_vals else message_sudo.is_internal
+        if not (is_internal or not subtype or subtype.sudo().internal):
+            return recipients_data
+        user = self.env['res.users'].browse(requester_data[0]['uid'])
+        if self._cabinet_filter_handled(user):
+            return recipients_data
+        return [r for r in recipients_data if r['id'] != requester.id]
 
     def _notify_by_email_get_headers(self, headers=None):
         """No Cc or Bcc, and no other recipients added to the To header: each recipient sees

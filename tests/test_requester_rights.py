@@ -2,7 +2,7 @@
 from odoo.exceptions import AccessError
 from odoo.fields import Command
 from odoo.service.model import call_kw
-from odoo.tests import new_test_user, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CabinetCommon, CabinetFactories
@@ -207,3 +207,176 @@ class TestRequesterOnlyRights(CabinetRequesterCommon, CabinetCommon):
         self.assertFalse(self.ticket.is_closed)
         self.ticket.with_user(self.user_a).action_withdraw()
         self.assertTrue(self.ticket.is_closed, "Positive control: the handling staff may withdraw a request")
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestRequesterInternalNotes(CabinetRequesterCommon, CabinetCommon):
+    """The handling team's internal notes stay with the team, even when the requester is staff."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_requester_data()
+        request_hr = cls.request.with_user(cls.user_hr)
+        cls.note = request_hr.message_post(
+            body="Payroll made the same mistake last year", message_type='comment', subtype_xmlid='mail.mt_note'
+        )
+        cls.answer = request_hr.message_post(
+            body="We are checking your payslip", message_type='comment', subtype_xmlid='mail.mt_comment'
+        )
+
+    def _thread_domain(self):
+        return [('model', '=', 'cabinet.ticket'), ('res_id', '=', self.request.id)]
+
+    def test_requester_search_and_fetch_hide_notes(self):
+        Message = self.env['mail.message'].with_user(self.user_employee)
+        found = Message.search(self._thread_domain())
+        self.assertIn(self.answer, found, "Positive control: the requester reads the team's answers")
+        self.assertNotIn(self.note, found)
+        self.assertNotIn(self.note.id, [m['id'] for m in Message.search_read(self._thread_domain(), ['body'])])
+        self.assertEqual(Message.search_count(self._thread_domain() + [('id', '=', self.note.id)]), 0)
+        fetched = Message._message_fetch(domain=None, thread=self.request.with_user(self.user_employee))['messages']
+        self.assertIn(self.answer, fetched)
+        self.assertNotIn(self.note, fetched)
+        self.assertNotIn(self.note, self.request.with_user(self.user_employee).message_ids)
+
+    @mute_logger(*MUTED, 'odoo.addons.mail.models.mail_message')
+    def test_requester_cannot_read_or_change_a_note_by_id(self):
+        note = self.note.with_user(self.user_employee)
+        with self.assertRaises(AccessError):
+            note.read(['body'])
+        with self.assertRaises(AccessError):
+            note.write({'body': "Nothing to see"})
+        with self.assertRaises(AccessError):
+            note.unlink()
+        self.assertFalse(note.has_access('read'))
+        self.assertTrue(self.answer.with_user(self.user_employee).has_access('read'))
+        self.assertIn("same mistake", str(self.note.body))
+
+    def test_handling_staff_and_dpo_still_read_notes(self):
+        for user in (self.user_hr,):
+            Message = self.env['mail.message'].with_user(user)
+            self.assertIn(self.note, Message.search(self._thread_domain()))
+            self.assertIn(
+                self.note, Message._message_fetch(domain=None, thread=self.request.with_user(user))['messages']
+            )
+            self.assertTrue(self.note.with_user(user).has_access('read'))
+        note_a = self.ticket.message_post(body="Internal remark", message_type='comment', subtype_xmlid='mail.mt_note')
+        self.assertIn(note_a, self.env['mail.message'].with_user(self.user_a).search([('res_id', '=', self.ticket.id)]))
+        self.assertIn(
+            note_a, self.env['mail.message'].with_user(self.user_dpo).search([('res_id', '=', self.ticket.id)])
+        )
+
+    def test_requester_not_notified_of_notes(self):
+        employee = self.user_employee.partner_id
+        note = self.request.with_user(self.user_hr).message_post(
+            body="Ask payroll", message_type='comment', subtype_xmlid='mail.mt_note', partner_ids=employee.ids
+        )
+        self.assertNotIn(employee, note.notification_ids.res_partner_id, "No notification of an internal note")
+        answer = self.request.with_user(self.user_hr).message_post(
+            body="Payroll is on it", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=employee.ids
+        )
+        self.assertIn(employee, answer.notification_ids.res_partner_id, "Positive control: answers reach them")
+
+    def test_requester_posts_public_messages_only(self):
+        """Through RPC, a requester's note or system event becomes a public comment."""
+        Ticket = self.env['cabinet.ticket'].with_user(self.user_employee)
+        for subtype in ('mail.mt_note', 'cabinet_helpdesk.mt_ticket_closed'):
+            message_id = call_kw(
+                Ticket,
+                'message_post',
+                [self.request.id],
+                {'body': "Hello", 'message_type': 'notification', 'subtype_xmlid': subtype},
+            )
+            message = self.env['mail.message'].browse(message_id)
+            self.assertRecordValues(
+                message, [{'message_type': 'comment', 'subtype_id': self.env.ref('mail.mt_comment').id}]
+            )
+            self.assertFalse(message.is_internal)
+        note = self.request.with_user(self.user_hr).message_post(
+            body="Note", message_type='comment', subtype_xmlid='mail.mt_note'
+        )
+        self.assertEqual(note.subtype_id, self.env.ref('mail.mt_note'), "Positive control: staff keep their notes")
+        dpo_note = self.ticket.with_user(self.user_dpo).message_post(
+            body="DPO note", message_type='comment', subtype_xmlid='mail.mt_note'
+        )
+        self.assertEqual(dpo_note.subtype_id, self.env.ref('mail.mt_note'), "Staff who did not request keep notes")
+
+    def test_portal_user_posts_public_messages_only_by_rpc(self):
+        Ticket = self.env['cabinet.ticket'].with_user(self.portal_a)
+        message_id = call_kw(
+            Ticket,
+            'message_post',
+            [self.ticket.id],
+            {'body': "Hello", 'message_type': 'notification', 'subtype_xmlid': 'cabinet_helpdesk.mt_ticket_closed'},
+        )
+        message = self.env['mail.message'].browse(message_id)
+        self.assertRecordValues(
+            message, [{'message_type': 'comment', 'subtype_id': self.env.ref('mail.mt_comment').id}]
+        )
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestRequesterRoutes(CabinetRequesterCommon, HttpCase):
+    """The chatter routes: thread messages for a staff requester, message post for a client."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_cabinet_data()
+        cls._setup_requester_data()
+        cls.note = cls.request.with_user(cls.user_hr).message_post(
+            body="Internal only", message_type='comment', subtype_xmlid='mail.mt_note'
+        )
+        cls.answer = cls.request.with_user(cls.user_hr).message_post(
+            body="Public answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+        )
+
+    def _thread_messages(self, login, password):
+        self.authenticate(login, password)
+        return self.make_jsonrpc_request(
+            '/mail/thread/messages', {'thread_model': 'cabinet.ticket', 'thread_id': self.request.id}
+        )['messages']
+
+    def test_thread_messages_route_hides_notes_from_requester(self):
+        messages = self._thread_messages('cab_employee', 'cab_employee')
+        self.assertIn(self.answer.id, messages)
+        self.assertNotIn(self.note.id, messages)
+        messages = self._thread_messages('cab_hr', 'cab_hrxx')
+        self.assertIn(self.note.id, messages, "Positive control: the handling team reads its notes")
+
+    def _post(self, ticket, message_type, subtype_xmlid):
+        result = self.make_jsonrpc_request(
+            '/mail/message/post',
+            {
+                'thread_model': 'cabinet.ticket',
+                'thread_id': ticket.id,
+                'post_data': {'body': "Posted", 'message_type': message_type, 'subtype_xmlid': subtype_xmlid},
+            },
+        )
+        return self.env['mail.message'].browse(result['message_id'])
+
+    def test_portal_user_posts_public_comments_only(self):
+        self.authenticate('cab_portal', 'cab_portal')
+        comment = self.env.ref('mail.mt_comment')
+        for message_type, subtype_xmlid in (
+            ('comment', 'mail.mt_note'),
+            ('notification', 'cabinet_helpdesk.mt_ticket_closed'),
+            ('email', 'mail.mt_comment'),
+        ):
+            with self.subTest(message_type=message_type, subtype=subtype_xmlid):
+                message = self._post(self.ticket, message_type, subtype_xmlid)
+                self.assertRecordValues(message, [{'message_type': 'comment', 'subtype_id': comment.id}])
+                self.assertFalse(message.is_internal)
+        self.assertFalse(self.ticket.is_closed, "A client's message does not close the ticket")
+
+    def test_staff_requester_posts_public_comments_only(self):
+        self.authenticate('cab_employee', 'cab_employee')
+        message = self._post(self.request, 'comment', 'mail.mt_note')
+        self.assertEqual(message.subtype_id, self.env.ref('mail.mt_comment'))
+
+    def test_team_user_keeps_internal_notes(self):
+        """Positive control: staff handling the ticket post internal notes through the same route."""
+        self.authenticate('cab_user', 'cab_user')
+        message = self._post(self.ticket, 'comment', 'mail.mt_note')
+        self.assertEqual(message.subtype_id, self.env.ref('mail.mt_note'))
