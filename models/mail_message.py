@@ -11,6 +11,7 @@ class MailMessage(models.Model):
       (``_get_search_domain_share``): ``_search`` (chatter loading, ``search_read``, a ticket's
       ``message_ids``) adds a condition evaluated in the same query, and
       ``_get_forbidden_access`` (read, write or delete by id) costs one query for internal users;
+    - like a client, such a requester changes or deletes only their own messages on the ticket;
     - a message a requester (client or employee) creates directly on a ticket is a public
       comment, as when they post (``cabinet.ticket.message_post``).
     """
@@ -34,27 +35,31 @@ class MailMessage(models.Model):
         allowed = self - forbidden
         # creating is settled by create itself: a requester's message is a public comment
         if allowed and operation != 'create' and self.env.user._is_internal():
+            hidden = ~self._cabinet_requester_visible_domain()
+            if operation in ('write', 'unlink'):
+                # like a client, a requester changes or deletes only their own messages
+                hidden |= self._cabinet_requester_messages_domain() & Domain(
+                    'author_id', '!=', self.env.user.partner_id.id
+                )
             # sudo: a search by ids with the current user's requester condition, nothing more
-            hidden = (
-                self.sudo()
-                .with_context(active_test=False)
-                ._search(Domain('id', 'in', allowed.ids) & ~self._cabinet_requester_visible_domain())
+            forbidden += self.browse(
+                self.sudo().with_context(active_test=False)._search(Domain('id', 'in', allowed.ids) & hidden)
             )
-            forbidden += self.browse(hidden)
         return forbidden
+
+    @api.model
+    def _cabinet_requester_messages_domain(self):
+        """Messages of the tickets the current user requested without handling them."""
+        Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
+        requested = Ticket._search(Ticket._cabinet_requester_only_domain(self.env.user))
+        return Domain('model', '=', Ticket._name) & Domain('res_id', 'in', requested)
 
     @api.model
     def _cabinet_requester_visible_domain(self):
         """Messages the current (internal) user may see as far as tickets are concerned: any
         message but the internal ones (internal flag, internal subtype or no subtype) of the tickets
         they requested without handling them."""
-        Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
-        requested = Ticket._search(Ticket._cabinet_requester_only_domain(self.env.user))
-        return (
-            Domain('model', '!=', Ticket._name)
-            | Domain('res_id', 'not in', requested)
-            | self._get_search_domain_share()
-        )
+        return ~self._cabinet_requester_messages_domain() | self._get_search_domain_share()
 
     @api.model
     def _cabinet_force_requester_comments(self, vals_list):

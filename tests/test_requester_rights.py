@@ -253,6 +253,22 @@ class TestRequesterInternalNotes(CabinetRequesterCommon, CabinetCommon):
         self.assertTrue(self.answer.with_user(self.user_employee).has_access('read'))
         self.assertIn("same mistake", str(self.note.body))
 
+    @mute_logger(*MUTED, 'odoo.addons.mail.models.mail_message')
+    def test_requester_changes_only_own_messages(self):
+        """Like a client, the requester edits their own messages, not the team's answers."""
+        answer = self.answer.with_user(self.user_employee)
+        with self.assertRaises(AccessError):
+            answer.write({'body': "You will be paid twice"})
+        with self.assertRaises(AccessError):
+            answer.unlink()
+        self.assertIn("checking your payslip", str(self.answer.body))
+        own = self.request.with_user(self.user_employee).message_post(
+            body="Thanks", message_type='comment', subtype_xmlid='mail.mt_comment'
+        )
+        own.write({'body': "Thanks a lot"})
+        self.assertIn("Thanks a lot", str(own.body), "Positive control: their own message")
+        self.answer.with_user(self.user_hr).write({'body': "We are checking your March payslip"})
+
     def test_handling_staff_and_dpo_still_read_notes(self):
         for user in (self.user_hr,):
             Message = self.env['mail.message'].with_user(user)
