@@ -10,6 +10,7 @@ from . import mail_followers
 from . import rating_rating
 from . import ir_rule
 from . import mail_mail
+from . import mail_message
 from . import cabinet_coordination
 from . import cabinet_mail_pending
 from . import mail_thread

@@ -49,6 +49,38 @@ SLA_STATUSES = [
 SLA_AT_RISK_SHARE = 0.2
 # The stale-ticket digest lists at most this many tickets (the longest idle) and counts the rest.
 STALE_DIGEST_MAX_LINES = 100
+# Fields only the code that owns them sets, as superuser after its own checks (see PROTECTED FIELDS).
+PROTECTED_FIELDS = frozenset(
+    {
+        # the party follows the requester; lifecycle and numbering are kept by create and write
+        'commercial_partner_id',
+        'is_closed',
+        'closed_date',
+        'number',
+        'access_token',
+        # GDPR: from the request type and the retention policy
+        'legal_basis',
+        'retention_date',
+        'anonymized',
+        # service levels and reminders: kept by the scheduled actions and the first answer
+        'sla_response_deadline',
+        'sla_resolve_deadline',
+        'sla_status',
+        'sla_next_check',
+        'first_response_date',
+        'escalation_level',
+        'reminder_sent_date',
+        'deadline_reminder_date',
+        # thread and ratings: written through message_post, message_subscribe and ratings only
+        'message_ids',
+        'website_message_ids',
+        'message_follower_ids',
+        'rating_ids',
+        'rating_last_value',
+    }
+)
+# What a requester who does not handle their ticket may still change, while it is new.
+REQUESTER_EDITABLE_FIELDS = frozenset({'name', 'description'})
 
 
 class CabinetTicket(models.Model):
@@ -74,6 +106,24 @@ class CabinetTicket(models.Model):
     - the ratings and followers of a ticket are visible only to whoever may read the ticket
       (``cabinet.ticket.linked.mixin``), and no access error names a ticket (``ir.rule``);
     - everyone is limited to the companies they work in.
+
+    Who may change what (checked in ``create``/``write``, see PROTECTED FIELDS AND REQUESTERS):
+
+    - protected fields (``PROTECTED_FIELDS``: party, number, closing date, GDPR flags and
+      dates, service level data, reminders, thread and ratings) are set only by the code that
+      owns them, as superuser after its own checks; anyone else gets an AccessError naming the
+      fields, at creation too, whatever the context. ``legal_hold`` belongs to the data
+      protection officer;
+    - the requester (``partner_id``) is changed only by the *handling staff* (helpdesk users
+      of the ticket's team, its leader, the assignee, anyone for a ticket without team but its
+      requester, and managers except on confidential tickets of other teams), to another
+      contact of the same party; only a helpdesk manager moves a ticket to another party, which
+      leaves an internal note on the ticket naming both parties;
+    - a user who only requested the ticket (a staff request they do not handle) files, follows,
+      answers and withdraws it (``action_withdraw``); they edit its subject and description
+      while it is new, and nothing else: never its stage, assignee, priority, team, request
+      type or requester. Like a client, they post public messages only and never read the
+      handling team's internal notes (``models/mail_message.py``).
     """
 
     _name = 'cabinet.ticket'
@@ -164,6 +214,11 @@ class CabinetTicket(models.Model):
     )
     is_closed = fields.Boolean(related='stage_id.is_closed', store=True, index=True)
     closed_date = fields.Datetime(readonly=True, copy=False, index=True)
+    is_new = fields.Boolean(
+        compute='_compute_is_new',
+        export_string_translation=False,
+        help="Still in the stage it was filed in: its requester may edit the subject and description.",
+    )
     kanban_state = fields.Selection(
         [('normal', "In Progress"), ('done', "Ready"), ('blocked', "Blocked")],
         default='normal',
@@ -349,6 +404,14 @@ class CabinetTicket(models.Model):
             else:
                 ticket.retention_date = False
 
+    @api.depends('stage_id', 'team_id')
+    def _compute_is_new(self):
+        first_stages = {}
+        for ticket in self:
+            if ticket.team_id not in first_stages:
+                first_stages[ticket.team_id] = self._stages_for_team(ticket.team_id)[:1]
+            ticket.is_new = not ticket.stage_id.is_closed and ticket.stage_id == first_stages[ticket.team_id]
+
     def _compute_access_url(self):
         super()._compute_access_url()
         for ticket in self:
@@ -399,6 +462,7 @@ class CabinetTicket(models.Model):
 
     @api.model
     def default_get(self, fields):
+        self._cabinet_check_protected_defaults(fields)
         defaults = super().default_get(fields)
         if self.env.context.get('cabinet_staff_request') and 'partner_id' in fields:
             defaults['partner_id'] = self.env.user.partner_id.id
@@ -406,7 +470,12 @@ class CabinetTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._cabinet_check_protected_defaults(self._cabinet_protected_fields())
+        # the values are completed below: keep the caller's dicts as they were (a retried call
+        # passes them again)
+        vals_list = [dict(vals) for vals in vals_list]
         for vals in vals_list:
+            self._cabinet_check_protected_fields(vals)
             if vals.get('legal_hold'):
                 self._cabinet_check_legal_hold_write(vals)
             if not vals.get('partner_id'):
@@ -423,19 +492,23 @@ class CabinetTicket(models.Model):
             vals['company_id'] = company.id
             if not vals.get('stage_id'):
                 vals['stage_id'] = self._stages_for_team(team)[:1].id
+            if self.env['cabinet.stage'].browse(vals['stage_id']).is_closed:
+                vals['closed_date'] = fields.Datetime.now()
             if team and 'user_id' not in vals:
                 vals['user_id'] = team._get_assignee_for_new_ticket().id
             vals['number'] = self._next_number(company)
         tickets = super().create(vals_list)
-        tickets.filtered('is_closed').closed_date = fields.Datetime.now()
         tickets.filtered('agent_partner_id')._cabinet_sync_mandate()
         return tickets
 
     def write(self, vals):
+        self._cabinet_check_protected_fields(vals)
         self._cabinet_check_legal_hold_write(vals)
         self._cabinet_check_anonymized(vals)
         if 'partner_id' in vals and not vals['partner_id']:
             raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
+        self._cabinet_check_requester_write(vals)
+        party_moves = self._cabinet_check_partner_change(vals)
         new_requester = self.filtered(lambda t: t.partner_id.id != vals['partner_id']) if 'partner_id' in vals else None
         if vals.get('stage_id'):
             stage = self.env['cabinet.stage'].browse(vals['stage_id'])
@@ -449,6 +522,8 @@ class CabinetTicket(models.Model):
             if self_other_team:
                 self_other_team.write({'user_id': team._get_assignee_for_new_ticket().id})
         res = super().write(vals)
+        if party_moves:
+            self._cabinet_log_party_moves(party_moves)
         if vals.keys() & {'agent_partner_id', 'partner_id', 'category_id'}:
             self.filtered('agent_partner_id')._cabinet_sync_mandate()
         if new_requester:
@@ -460,6 +535,228 @@ class CabinetTicket(models.Model):
         return [
             dict(vals, name=self.env._("%s (copy)", ticket.name)) for ticket, vals in zip(self, vals_list, strict=True)
         ]
+
+    # ------------------------------------------------------------
+    # PROTECTED FIELDS AND REQUESTERS
+    # ------------------------------------------------------------
+    # One owner per rule, checked in create/write whatever the path (form, RPC, import, wizard):
+    # protected fields are set by their owning code as superuser only; the requester is changed
+    # by the handling staff only, within the party (managers move tickets between parties, with
+    # a note); a requester who does not handle their ticket edits its subject and description
+    # while it is new, and nothing else. No context key changes any of this.
+
+    @api.model
+    def _cabinet_protected_fields(self):
+        """Fields of tickets only the code that owns them may set, as superuser (``self.env.su``)
+        after its own checks: create and write set the number and closing date, the scheduled
+        actions the service level and reminder fields, the retention the GDPR fields, the mail
+        and rating methods the thread; stored related and computed fields follow their source."""
+        return PROTECTED_FIELDS & self._fields.keys()
+
+    def _cabinet_refuse_protected(self, fnames):
+        """Raise the AccessError naming the protected fields ``fnames`` someone tried to set."""
+        labels = sorted(f"{self._fields[fname]._description_string(self.env)} ({fname})" for fname in fnames)
+        raise AccessError(
+            self.env._(
+                "%(fields)s cannot be set on a ticket by hand: the helpdesk keeps these fields itself "
+                "(party, number, closing date, service levels, retention, thread).",
+                fields=", ".join(labels),
+            )
+        )
+
+    def _cabinet_check_protected_fields(self, vals):
+        """Refuse ``vals`` (of create or write) setting a protected field, unless the owning code
+        runs as superuser."""
+        if self.env.su:
+            return
+        if protected := vals.keys() & self._cabinet_protected_fields():
+            self._cabinet_refuse_protected(protected)
+
+    @api.model
+    def _cabinet_check_protected_defaults(self, fnames):
+        """Refuse default values of protected fields given by the context (``default_<field>``)
+        or by user-defined defaults (``ir.default``): create would otherwise take them."""
+        if self.env.su:
+            return
+        protected = self._cabinet_protected_fields().intersection(fnames)
+        if not protected:
+            return
+        ir_defaults = self.env['ir.default']._get_model_defaults(self._name)
+        if given := {fname for fname in protected if f'default_{fname}' in self.env.context or fname in ir_defaults}:
+            self._cabinet_refuse_protected(given)
+
+    @api.model
+    def _cabinet_handled_domain(self, user):
+        """Domain of the tickets ``user`` handles (the *handling staff*): as a helpdesk user,
+        the tickets of the teams they belong to or lead, those assigned to them and those without
+        team they did not request; as a manager, every ticket but the confidential ones of a
+        request type whose team they are not in. A plain employee handles none."""
+        if not user.has_group('cabinet_helpdesk.group_cabinet_user'):
+            return Domain.FALSE
+        domain = (
+            Domain('team_id.member_ids', 'in', user.ids)
+            | Domain('team_id.leader_id', '=', user.id)
+            | Domain('user_id', '=', user.id)
+            | (Domain('team_id', '=', False) & Domain('partner_id', '!=', user.partner_id.id))
+        )
+        if user.has_group('cabinet_helpdesk.group_cabinet_manager'):
+            domain |= (
+                Domain('category_id', '=', False)
+                | Domain('category_id.confidential', '=', False)
+                | Domain('category_id.team_id.member_ids', 'in', user.ids)
+                | Domain('category_id.team_id.leader_id', '=', user.id)
+            )
+        return domain
+
+    @api.model
+    def _cabinet_requester_only_domain(self, user):
+        """Domain of the tickets ``user`` requested without handling them: for these, they are a
+        requester like a client (public messages only, no internal notes)."""
+        return Domain('partner_id', '=', user.partner_id.id) & ~self._cabinet_handled_domain(user)
+
+    def _cabinet_filter_handled(self, user=None):
+        """Return the tickets of ``self`` handled by ``user`` (default: the current user), as
+        ``_cabinet_handled_domain`` says, without a query per ticket.
+
+        :param user: ``res.users`` record; without it, the current user, every ticket being
+            handled in superuser mode
+        """
+        if user is None:
+            if self.env.su:
+                return self
+            user = self.env.user
+        if user._is_superuser():
+            return self
+        if not user.has_group('cabinet_helpdesk.group_cabinet_user'):
+            return self.browse()
+        manager = user.has_group('cabinet_helpdesk.group_cabinet_manager')
+
+        def handled(ticket_sudo):
+            team = ticket_sudo.team_id
+            if user in team.member_ids or user in (team.leader_id | ticket_sudo.user_id):
+                return True
+            if not team and ticket_sudo.partner_id != user.partner_id:
+                return True
+            category = ticket_sudo.category_id
+            return manager and (
+                not category.confidential or user in category.team_id.member_ids | category.team_id.leader_id
+            )
+
+        # sudo: team membership and request type flags are read to decide, nothing is returned
+        return self.filtered(lambda ticket: handled(ticket.sudo()))
+
+    def _cabinet_changed_fields(self, vals):
+        """Names of the fields of ``vals`` that would change at least one ticket of ``self``
+        (relational lists always count as a change)."""
+        changed = set()
+        for fname, value in vals.items():
+            field = self._fields.get(fname)
+            if not field or field.type in ('one2many', 'many2many'):
+                changed.add(fname)
+                continue
+            for ticket in self:
+                if field.convert_to_record(field.convert_to_cache(value, ticket), ticket) != ticket[fname]:
+                    changed.add(fname)
+                    break
+        return changed
+
+    def _cabinet_check_requester_write(self, vals):
+        """A user writing a ticket they requested without handling it may edit its subject and
+        description while it is new, nothing else: raise an AccessError naming what they may not
+        change. (Record rules give a user who does not handle a ticket write access to it only
+        when they requested it.)"""
+        if self.env.su:
+            return
+        requested = self.filtered(lambda ticket: ticket.partner_id == self.env.user.partner_id)
+        requested -= requested._cabinet_filter_handled()
+        if not requested:
+            return
+        changed = requested._cabinet_changed_fields(vals)
+        if refused := changed - REQUESTER_EDITABLE_FIELDS:
+            labels = sorted(
+                self._fields[fname]._description_string(self.env) for fname in refused if fname in self._fields
+            )
+            raise AccessError(
+                self.env._(
+                    "You requested %(numbers)s: you may follow it, answer it and withdraw it, but not change "
+                    "%(fields)s. The team handling it does.",
+                    numbers=", ".join(requested.mapped('number')),
+                    fields=", ".join(labels or refused),
+                )
+            )
+        if changed and (started := requested.filtered(lambda ticket: not ticket.is_new)):
+            raise AccessError(
+                self.env._(
+                    "Ticket %(numbers)s is already being handled: its subject and description can no longer be "
+                    "changed. Add what you have to say as a message.",
+                    numbers=", ".join(started.mapped('number')),
+                )
+            )
+
+    def _cabinet_check_partner_change(self, vals):
+        """Check a change of requester (``partner_id`` in ``vals``): only the handling staff may
+        change it, to another contact of the same party; only a helpdesk manager may move a ticket
+        to another party.
+
+        :return: ``{ticket: former party}`` of the tickets moved to another party, to be logged
+            once written (``_cabinet_log_party_moves``)
+        :rtype: dict
+        """
+        if self.env.su or not vals.get('partner_id'):
+            return {}
+        partner = self.env['res.partner'].browse(vals['partner_id'])
+        changed = self.filtered(lambda ticket: ticket.partner_id != partner)
+        if not changed:
+            return {}
+        if not_handled := changed - changed._cabinet_filter_handled():
+            raise AccessError(
+                self.env._(
+                    "Only the staff handling ticket %(numbers)s may change its requester.",
+                    numbers=", ".join(not_handled.mapped('number')),
+                )
+            )
+        # sudo: the parties are compared, whatever the user may read of the contacts
+        new_party = partner.sudo().commercial_partner_id
+        moves = {
+            ticket: ticket.sudo().commercial_partner_id
+            for ticket in changed
+            if ticket.sudo().commercial_partner_id != new_party
+        }
+        if moves and not self.env.user.has_group('cabinet_helpdesk.group_cabinet_manager'):
+            ticket, party = next(iter(moves.items()))
+            raise AccessError(
+                self.env._(
+                    "Ticket %(number)s belongs to %(party)s: its requester can only be another contact of that "
+                    "party. Only a helpdesk manager may move a ticket to another party; otherwise open a new ticket "
+                    "for %(new_party)s.",
+                    number=ticket.number,
+                    party=party.display_name,
+                    new_party=new_party.display_name,
+                )
+            )
+        return moves
+
+    def _cabinet_log_party_moves(self, moves):
+        """After a manager moved tickets to another party: leave an internal note naming both
+        parties, stop the former party's followers and invalidate the links handed out to it.
+
+        :param dict moves: ``{ticket: former party}``
+        """
+        for ticket, former_party in moves.items():
+            ticket._message_log(
+                body=self.env._(
+                    "Moved from party %(old)s to party %(new)s by %(user)s.",
+                    old=former_party.display_name,
+                    new=ticket.commercial_partner_id.display_name,
+                    user=self.env.user.display_name,
+                )
+            )
+            # sudo: a manager moved the ticket (checked by write); the former party's followers
+            # must go, whoever set them (write renews the access token of any requester change)
+            ticket_sudo = ticket.sudo()
+            followers = ticket_sudo.message_partner_ids
+            if outsiders := followers - ticket_sudo._cabinet_filter_allowed_partners(followers):
+                ticket_sudo.message_unsubscribe(partner_ids=outsiders.ids)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -475,6 +772,46 @@ class CabinetTicket(models.Model):
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.write({'stage_id': stage.id})
+
+    def action_withdraw(self, reason=None):
+        """Withdraw open requests: close them in the cancelling stage of their team and say so, with
+        ``reason``, in a message to the party. Their requester may (it is their request), as may
+        the handling staff.
+
+        :param str reason: why the request is withdrawn (optional)
+        """
+        self.check_access('write')
+        self._cabinet_check_anonymized()
+        requested = self.filtered(lambda ticket: ticket.partner_id == self.env.user.partner_id)
+        if refused := self - requested - self._cabinet_filter_handled():
+            raise AccessError(
+                self.env._(
+                    "Only the requester or the staff handling ticket %(numbers)s may withdraw it.",
+                    numbers=", ".join(refused.mapped('number')),
+                )
+            )
+        reason = (reason or '').strip()
+        if reason:
+            body = self.env._("Request withdrawn: %(reason)s", reason=reason)
+        else:
+            body = self.env._("Request withdrawn.")
+        for ticket in self.filtered(lambda t: not t.is_closed):
+            stage = ticket._cabinet_withdrawn_stage()
+            # sudo: the requester may not change the stage otherwise; withdrawing is checked above
+            ticket.sudo().write({'stage_id': stage.id})
+            ticket.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_comment')
+        return True
+
+    def _cabinet_withdrawn_stage(self):
+        """The stage a withdrawn ticket goes to: the module's cancelling stage when its team uses
+        it, else the last closing stage of its team."""
+        self.ensure_one()
+        stages = self._stages_for_team(self.team_id).filtered('is_closed')
+        cancelled = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
+        stage = cancelled if cancelled in stages else stages[-1:]
+        if not stage:
+            raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
+        return stage
 
     # ------------------------------------------------------------
     # MAIL
@@ -739,6 +1076,8 @@ class CabinetTicket(models.Model):
     def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
         if not self.env.su:
             self._cabinet_check_anonymized()
+            if self and self._cabinet_posts_as_requester():
+                kwargs.update(self._cabinet_requester_post_values())
         if (partner_ids or outgoing_email_to) and self and all(isinstance(pid, int) for pid in partner_ids or []):
             self.ensure_one()
             message_type = kwargs.get('message_type', 'notification')
@@ -753,6 +1092,29 @@ class CabinetTicket(models.Model):
                 outgoing_email_to = False
             partner_ids = self._cabinet_enforce_allowed_partners(partners, message_type=message_type).ids
         return super().message_post(partner_ids=partner_ids, outgoing_email_to=outgoing_email_to, **kwargs)
+
+    def _cabinet_posts_as_requester(self):
+        """Whether the current user posts on this ticket as a requester, who may only post public
+        messages: a client (portal or public user, whatever the environment's superuser mode, as
+        the chatter routes post in sudo) or an employee who requested the ticket without handling
+        it. Other staff (the data protection officer, say) keep their internal notes."""
+        self.ensure_one()
+        user = self.env.user
+        if user.share:
+            return True
+        # sudo: the requester is compared, the routes may call this on a sudo record anyway
+        return self.sudo().partner_id == user.partner_id and not self._cabinet_filter_handled(user)
+
+    @api.model
+    def _cabinet_requester_post_values(self):
+        """Values forced on a message a requester posts: a public comment, whatever they asked
+        (no internal note, no system event such as "Ticket Closed")."""
+        return {
+            'message_type': 'comment',
+            'subtype_xmlid': 'mail.mt_comment',
+            'subtype_id': False,
+            'is_internal': False,
+        }
 
     def _message_track_post_template(self, changes):
         """Stage templates are sent by the system, not chosen by the person who moved the ticket:
@@ -794,6 +1156,7 @@ class CabinetTicket(models.Model):
         recipients_data = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
         if len(self) != 1 or not recipients_data:
             return recipients_data
+        recipients_data = self._cabinet_drop_requester_from_internal(message, msg_vals or {}, recipients_data)
         shared_ids = [r['id'] for r in recipients_data if r['id'] and r['share']]
         allowed_ids = set(self._cabinet_filter_allowed_partners(self.env['res.partner'].browse(shared_ids)).ids)
         emails_only = [r['email_normalized'] for r in recipients_data if not r['id']]
@@ -812,6 +1175,25 @@ class CabinetTicket(models.Model):
                 len(recipients_data) - len(kept),
             )
         return kept
+
+    def _cabinet_drop_requester_from_internal(self, message, msg_vals, recipients_data):
+        """An employee who requested this ticket without handling it is not notified of its
+        internal notes and events, which they may not read (see ``models/mail_message.py``)."""
+        requester = self.sudo().partner_id
+        requester_data = [r for r in recipients_data if r['id'] == requester.id and not r['share'] and r['uid']]
+        if not requester_data:
+            return recipients_data
+        message_sudo = message.sudo()
+        subtype = self.env['mail.message.subtype'].browse(
+            msg_vals['subtype_id'] if 'subtype_id' in msg_vals else message_sudo.subtype_id.id
+        )
+        is_internal = msg_vals['is_internal'] if 'is_internal' in msg_vals else message_sudo.is_internal
+        if not (is_internal or not subtype or subtype.sudo().internal):
+            return recipients_data
+        user = self.env['res.users'].browse(requester_data[0]['uid'])
+        if self._cabinet_filter_handled(user):
+            return recipients_data
+        return [r for r in recipients_data if r['id'] != requester.id]
 
     def _notify_by_email_get_headers(self, headers=None):
         """No Cc or Bcc, and no other recipients added to the To header: each recipient sees
@@ -1898,7 +2280,8 @@ class CabinetTicket(models.Model):
             _status, _next, breaches = ticket._cabinet_sla_evaluate(now)
             if ticket.is_closed or breaches <= ticket.escalation_level:
                 continue
-            ticket.escalation_level = breaches
+            # sudo: the escalation level is the scheduled action's own (a protected field)
+            ticket.sudo().escalation_level = breaches
             missed = []
             if ticket.sla_response_deadline and not ticket.first_response_date and now >= ticket.sla_response_deadline:
                 missed.append(
@@ -1956,7 +2339,8 @@ class CabinetTicket(models.Model):
                 for ticket in self
             }
         )
-        self.reminder_sent_date = today
+        # sudo: the reminder markers are the scheduled action's own (protected fields)
+        self.sudo().reminder_sent_date = today
 
     def _cabinet_send_deadline_reminder(self):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
@@ -1976,7 +2360,8 @@ class CabinetTicket(models.Model):
                 for ticket in self
             }
         )
-        self.deadline_reminder_date = today
+        # sudo: the reminder markers are the scheduled action's own (protected fields)
+        self.sudo().deadline_reminder_date = today
 
     def _cabinet_reminder_user(self):
         """Who is reminded of this ticket: its assignee, else its team leader (active users only)."""

@@ -19,3 +19,5 @@ from . import test_ticket_wizards
 from . import test_mail_end_to_end
 from . import test_access_ends
 from . import test_side_channels_ratings
+from . import test_field_protection
+from . import test_requester_rights
