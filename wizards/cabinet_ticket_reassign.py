@@ -8,6 +8,7 @@ from odoo.fields import Command
 
 class CabinetTicketReassign(models.TransientModel):
     _name = 'cabinet.ticket.reassign'
+    _inherit = ['cabinet.ticket.reference.mixin']
     _description = "Reassign Tickets"
 
     ticket_ids = fields.Many2many('cabinet.ticket', string="Tickets", required=True)
