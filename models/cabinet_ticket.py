@@ -1146,7 +1146,10 @@ class CabinetTicket(models.Model):
         """Create a coordination of the selected tickets (one per party) and open it."""
         coordination = self.env['cabinet.coordination'].create(
             {
-                'name': self.env._("Coordination of %s", ", ".join(self.mapped('number'))),
+                # no ticket number nor subject: who sees the coordination may not read all its tickets
+                'name': self.env._(
+                    "Coordination of %(date)s", date=format_date(self.env, fields.Date.context_today(self))
+                ),
                 'ticket_ids': [Command.set(self.ids)],
                 'company_id': self[:1].company_id.id or self.env.company.id,
             }
