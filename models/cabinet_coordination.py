@@ -19,10 +19,10 @@ class CabinetCoordination(models.Model):
     requester only. One ticket per party, so that each party receives the synthesis once.
 
     Who may do what (``security/ir_rules.xml``): helpdesk users read and edit the coordinations
-    they organise and those with a ticket of their teams (or assigned to them, or without team);
-    managers all of their companies. The tickets a user may not read stay hidden in it, and
-    only tickets the user may read can be added. The coordination's own thread is internal (see
-    FOLLOWERS AND RECIPIENTS).
+    they organise, those with a ticket of their teams (``team_ids``) and those whose tickets have
+    no team; managers all of their companies. The tickets a user may not read stay hidden in
+    it, only tickets the user may read can be added, and only who may read all of them sends
+    the synthesis. The coordination's own thread is internal (see FOLLOWERS AND RECIPIENTS).
     """
 
     _name = 'cabinet.coordination'
@@ -55,6 +55,16 @@ class CabinetCoordination(models.Model):
         help="One ticket per party. The synthesis is posted on each of them, to its own requester only.",
     )
     ticket_count = fields.Integer(compute='_compute_ticket_count', export_string_translation=False)
+    team_ids = fields.Many2many(
+        'cabinet.team',
+        'cabinet_coordination_team_rel',
+        'coordination_id',
+        'team_id',
+        string="Teams",
+        compute='_compute_team_ids',
+        store=True,
+        help="Teams of its tickets: their members and leaders see the coordination.",
+    )
     # Meeting and synthesis
     meeting_date = fields.Datetime(tracking=True)
     synthesis = fields.Html(
@@ -68,11 +78,27 @@ class CabinetCoordination(models.Model):
         for coordination in self:
             coordination.ticket_count = len(coordination.ticket_ids)
 
+    @api.depends('ticket_ids.team_id')
+    def _compute_team_ids(self):
+        # the record rules look at the teams, never at the tickets themselves: checking access
+        # would otherwise read the tickets as superuser and keep them in cache for the user
+        for coordination in self:
+            coordination.team_ids = coordination.ticket_ids.team_id
+
     @api.constrains('ticket_ids')
     def _check_ticket_ids_one_per_party(self):
+        # counted in the database: the tickets in cache may be those one user may read
+        groups = (
+            self.env['cabinet.ticket']
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [('coordination_ids', 'in', self.ids)], ['coordination_ids', 'commercial_partner_id'], ['__count']
+            )
+        )
+        crowded = {coordination for coordination, _party, count in groups if count > 1}
         for coordination in self:
-            parties = coordination.ticket_ids.commercial_partner_id
-            if len(parties) != len(coordination.ticket_ids):
+            if coordination in crowded:
                 raise ValidationError(
                     self.env._(
                         "Each party takes part in a coordination through one ticket only: remove the extra "
@@ -88,9 +114,16 @@ class CabinetCoordination(models.Model):
 
     def write(self, vals):
         if 'ticket_ids' in vals:
-            # sudo: the tickets already linked, the user's or not, are not added by this write
-            self._cabinet_check_linked_tickets([vals['ticket_ids']], linked=self.sudo().ticket_ids)
+            self._cabinet_check_linked_tickets([vals['ticket_ids']])
         return super().write(vals)
+
+    def read(self, fields=None, load='_classic_read'):
+        if not self.env.su and (fields is None or {'ticket_ids', 'ticket_count'} & set(fields)):
+            # the tickets may be in cache as read by the superuser in this request (company and
+            # party checks): read them again with the user's rights, so that those the user may
+            # not read stay hidden
+            self.invalidate_recordset(['ticket_ids', 'ticket_count'])
+        return super().read(fields, load=load)
 
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
@@ -125,6 +158,21 @@ class CabinetCoordination(models.Model):
                 raise UserError(
                     self.env._(
                         "Add the tickets of the parties of %(coordination)s before sending the synthesis.",
+                        coordination=coordination.name,
+                    )
+                )
+            # sudo: counted only, so that no party is left out without a word
+            linked_count = (
+                self.env['cabinet.ticket']
+                .sudo()
+                .with_context(active_test=False)
+                .search_count([('coordination_ids', 'in', coordination.ids)])
+            )
+            if len(coordination.ticket_ids) != linked_count:
+                raise UserError(
+                    self.env._(
+                        "You may not read every ticket of %(coordination)s, and the synthesis must reach every "
+                        "party: it is sent by someone who may read all of its tickets, e.g. a manager.",
                         coordination=coordination.name,
                     )
                 )
@@ -317,13 +365,12 @@ class CabinetCoordination(models.Model):
     # HELPERS
     # ------------------------------------------------------------
 
-    def _cabinet_check_linked_tickets(self, commands_list, linked=None):
+    def _cabinet_check_linked_tickets(self, commands_list):
         """Check that the current user may read the tickets the x2many ``commands_list`` link
         (the ids come from the user): an AccessError, never a coordination naming a ticket the
         user may not read.
 
         :param list commands_list: values of ``ticket_ids`` (commands or ids), one per record
-        :param linked: ``cabinet.ticket`` records already linked (not checked again)
         """
         ticket_ids = set()
         for commands in commands_list:
@@ -334,7 +381,6 @@ class CabinetCoordination(models.Model):
                     ticket_ids.add(command[1])
                 elif isinstance(command, (list, tuple)) and command and command[0] == Command.SET:
                     ticket_ids.update(command[2] or ())
-        ticket_ids -= set((linked or self.env['cabinet.ticket']).ids)
         self.env['cabinet.ticket'].browse(ticket_ids).check_access('read')
 
     def _synthesis_body(self, ticket):

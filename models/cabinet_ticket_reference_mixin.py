@@ -1,5 +1,6 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import api, models
+from odoo.fields import Command
 
 
 class CabinetTicketReferenceMixin(models.AbstractModel):
@@ -9,8 +10,8 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
     (the web client reads the name of a many-to-one as superuser), and computed fields of such
     records may read the tickets they are given. So a ticket id given by the user (typed in a
     form, sent by RPC, in a default or through a form change) must be one the user may read:
-    saving the record (constraint) and form changes (``onchange``) refuse any other with an
-    AccessError, before anything of that ticket is shown.
+    saving the record and form changes (``onchange``) refuse any other with an AccessError,
+    before anything of that ticket is shown. Code running as superuser is trusted.
     """
 
     _name = 'cabinet.ticket.reference.mixin'
@@ -24,28 +25,44 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
             if field.type in ('many2one', 'many2many') and field.comodel_name == 'cabinet.ticket' and field.store
         ]
 
-    @api.constrains(lambda self: self._cabinet_ticket_fnames())
-    def _check_cabinet_ticket_access(self):
-        tickets = self.env['cabinet.ticket']
-        for fname in self._cabinet_ticket_fnames():
-            tickets |= self[fname]
-        tickets._origin.check_access('read')
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._cabinet_check_ticket_values(vals_list)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._cabinet_check_ticket_values([vals])
+        return super().write(vals)
 
     def onchange(self, values, field_names, fields_spec):
+        # what the user sends, then what the form would show (defaults and computed values)
+        self._cabinet_check_ticket_values([values])
         result = super().onchange(values, field_names, fields_spec)
-        ticket_ids = set()
-        changes = result.get('value') or {}
-        for fname in self._cabinet_ticket_fnames():
-            value = changes.get(fname)
-            if self._fields[fname].type == 'many2one':
-                value = [value]
-            for item in value or ():
-                # many2one: id or {'id': .., 'display_name': ..}; many2many: commands
-                if isinstance(item, dict):
-                    item = item.get('id')
-                elif isinstance(item, (list, tuple)):
-                    item = item[1] if len(item) > 1 else False
-                if isinstance(item, int) and item:
-                    ticket_ids.add(item)
-        self.env['cabinet.ticket'].browse(ticket_ids).check_access('read')
+        self._cabinet_check_ticket_values([result.get('value') or {}])
         return result
+
+    def _cabinet_check_ticket_values(self, vals_list):
+        """Raise an AccessError unless the current user may read every ticket the values of
+        ``vals_list`` point at (many2one ids or ``{'id': ..}``, many2many commands or ids).
+
+        :param list vals_list: values of a create, a write or a form change
+        """
+        if self.env.su:
+            return
+        ticket_ids = set()
+        for vals in vals_list:
+            for fname in self._cabinet_ticket_fnames():
+                value = vals.get(fname)
+                if self._fields[fname].type == 'many2one':
+                    value = [value]
+                for item in value or ():
+                    if isinstance(item, dict):
+                        ticket_ids.add(item.get('id'))
+                    elif isinstance(item, (list, tuple)) and item and item[0] == Command.SET:
+                        ticket_ids.update(item[2] or ())
+                    elif isinstance(item, (list, tuple)) and len(item) > 1:
+                        ticket_ids.add(item[1])
+                    else:
+                        ticket_ids.add(item)
+        ticket_ids = {ticket_id for ticket_id in ticket_ids if isinstance(ticket_id, int) and ticket_id}
+        self.env['cabinet.ticket'].browse(ticket_ids).check_access('read')
