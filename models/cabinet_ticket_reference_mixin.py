@@ -35,17 +35,21 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
         return super().write(vals)
 
     def onchange(self, values, field_names, fields_spec):
-        # what the user sends, then what the form would show (defaults and computed values)
-        self._cabinet_check_ticket_values([values])
+        # what the user sends, then what the form would show (defaults and computed values); the
+        # tickets the record already points at were checked when they were saved
+        # sudo: only the ids of the record's tickets are read, to leave them out of the check
+        known = {ticket.id for fname in self._cabinet_ticket_fnames() for ticket in self.sudo().mapped(fname)}
+        self._cabinet_check_ticket_values([values], known_ids=known)
         result = super().onchange(values, field_names, fields_spec)
-        self._cabinet_check_ticket_values([result.get('value') or {}])
+        self._cabinet_check_ticket_values([result.get('value') or {}], known_ids=known)
         return result
 
-    def _cabinet_check_ticket_values(self, vals_list):
+    def _cabinet_check_ticket_values(self, vals_list, known_ids=()):
         """Raise an AccessError unless the current user may read every ticket the values of
         ``vals_list`` point at (many2one ids or ``{'id': ..}``, many2many commands or ids).
 
         :param list vals_list: values of a create, a write or a form change
+        :param known_ids: ids of tickets not to check (those the record already points at)
         """
         if self.env.su:
             return
@@ -64,5 +68,9 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
                         ticket_ids.add(item[1])
                     else:
                         ticket_ids.add(item)
-        ticket_ids = {ticket_id for ticket_id in ticket_ids if isinstance(ticket_id, int) and ticket_id}
+        ticket_ids = {
+            ticket_id
+            for ticket_id in ticket_ids
+            if isinstance(ticket_id, int) and ticket_id and ticket_id not in known_ids
+        }
         self.env['cabinet.ticket'].browse(ticket_ids).check_access('read')

@@ -167,6 +167,12 @@ class TestWizardTicketOracles(CabinetSideChannelsCase):
             pending_user, 'web_save', [pending.ids, {'ticket_id': self.ticket_a.id}], {'specification': spec}
         )
         self.assertEqual(values['ticket_id']['display_name'], self.ticket_a.display_name)
+        # the ticket created from the email later goes to another team: the email stays workable
+        self.ticket_a.write({'team_id': self.team_b.id})
+        self.assertFalse(self.ticket_a.with_user(self.user_a).has_access('read'))
+        form_values = {'name': "Kept", 'ticket_id': self.ticket_a.id}
+        result = call_kw(pending_user, 'onchange', [pending.ids, form_values, ['name'], spec], {})
+        self.assertNotIn('ticket_id', result['value'])
 
     @mute_logger(*RULE_LOGGERS)
     def test_data_request_and_legal_hold_wizards(self):
