@@ -5,6 +5,7 @@ from . import cabinet_team
 from . import cabinet_category
 from . import cabinet_ticket
 from . import cabinet_ticket_linked_mixin
+from . import cabinet_ticket_reference_mixin
 from . import cabinet_mandate
 from . import mail_followers
 from . import rating_rating

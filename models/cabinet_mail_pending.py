@@ -14,12 +14,13 @@ class CabinetMailPending(models.Model):
 
     Nothing is dropped: the email (body and attachments) is kept here, in the record and in its
     chatter, until a person picks the requester and turns it into a ticket, or discards it.
-    Helpdesk users read and qualify these emails; managers may also delete them.
+    Helpdesk users read and qualify the emails of their own teams' aliases and those without a
+    team; managers read all of them and may also delete them.
     """
 
     _name = 'cabinet.mail.pending'
     _description = "Email to Qualify"
-    _inherit = ['mail.thread']
+    _inherit = ['mail.thread', 'cabinet.ticket.reference.mixin']
     _order = 'date desc, id desc'
     _check_company_auto = True
 

@@ -143,29 +143,44 @@ class CabinetTeam(models.Model):
             [('date_deadline', '<', fields.Date.context_today(self))], self.env._("%s: overdue", self.name)
         )
 
-    def _get_assignee_for_new_ticket(self):
+    def _get_assignee_for_new_ticket(self, tickets=None):
         """Return the member who gets the next new ticket of this team, following its
         assignment method, or an empty recordset for manual assignment.
 
+        Only a member who may read ``tickets`` with their own rights is picked (e.g. not a
+        member outside the handling team of a confidential request type); when no member may,
+        nobody is.
+
         Round robin is stateless: it takes the member after the assignee of the team's
         latest assigned ticket, so there is nothing to keep in sync.
+
+        :param tickets: ``cabinet.ticket`` records to assign, as they will be saved (new records
+            from ``cabinet.ticket._cabinet_preview`` before a create or a write)
         """
         self.ensure_one()
         members = self.member_ids.filtered('active').sorted('id')
         if self.assignment_method == 'manual' or not members:
             return self.env['res.users']
+        if tickets:
+            readers = members.filtered(lambda user: len(tickets._cabinet_filtered_readable(user)) == len(tickets))
+        else:
+            readers = members
+        if not readers:
+            return self.env['res.users']
         Ticket = self.env['cabinet.ticket'].sudo()
         if self.assignment_method == 'balanced':
             loads = dict(
                 Ticket._read_group(
-                    [('team_id', '=', self.id), ('is_closed', '=', False), ('user_id', 'in', members.ids)],
+                    [('team_id', '=', self.id), ('is_closed', '=', False), ('user_id', 'in', readers.ids)],
                     ['user_id'],
                     ['__count'],
                 )
             )
-            return min(members, key=lambda user: (loads.get(user, 0), user.id))
+            return min(readers, key=lambda user: (loads.get(user, 0), user.id))
         last = Ticket.search([('team_id', '=', self.id), ('user_id', 'in', members.ids)], order='id desc', limit=1)
         if not last:
-            return members[0]
+            return readers[0]
+        # the next member after the last assignee who may read the tickets
         index = members.ids.index(last.user_id.id)
-        return members[(index + 1) % len(members)]
+        following = members[index + 1 :] + members[: index + 1]
+        return following.filtered(lambda user: user in readers)[:1]

@@ -494,9 +494,13 @@ class CabinetTicket(models.Model):
                 vals['stage_id'] = self._stages_for_team(team)[:1].id
             if self.env['cabinet.stage'].browse(vals['stage_id']).is_closed:
                 vals['closed_date'] = fields.Datetime.now()
-            if team and 'user_id' not in vals:
-                vals['user_id'] = team._get_assignee_for_new_ticket().id
             vals['number'] = self._next_number(company)
+            if team and 'user_id' not in vals:
+                vals['user_id'] = team._get_assignee_for_new_ticket(self.browse()._cabinet_preview(vals)).id
+            elif vals.get('user_id'):
+                self.browse()._cabinet_preview(vals)._cabinet_check_assignee(
+                    self.env['res.users'].browse(vals['user_id'])
+                )
         tickets = super().create(vals_list)
         tickets.filtered('agent_partner_id')._cabinet_sync_mandate()
         return tickets
@@ -516,11 +520,14 @@ class CabinetTicket(models.Model):
                 vals.setdefault('closed_date', fields.Datetime.now())
             else:
                 vals['closed_date'] = False
+        if vals.get('user_id'):
+            self._cabinet_preview(vals)._cabinet_check_assignee(self.env['res.users'].browse(vals['user_id']))
         if vals.get('team_id') and 'user_id' not in vals:
             team = self.env['cabinet.team'].browse(vals['team_id'])
             self_other_team = self.filtered(lambda t: t.team_id != team and t.user_id not in team.member_ids)
             if self_other_team:
-                self_other_team.write({'user_id': team._get_assignee_for_new_ticket().id})
+                assignee = team._get_assignee_for_new_ticket(self_other_team._cabinet_preview(vals))
+                self_other_team.write({'user_id': assignee.id})
         res = super().write(vals)
         if party_moves:
             self._cabinet_log_party_moves(party_moves)
@@ -849,7 +856,7 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # The rule: external followers and recipients of a ticket are contacts of its party, or the
     # agent party (and its contacts) of an active mandate of that party covering the ticket's
-    # request type today; internal users may always follow. A person who adds anyone else gets a
+    # request type today; internal users may follow when they may read the ticket. A person who adds anyone else gets a
     # UserError naming the rule; an email or a scheduled action drops them and logs it. The last
     # lines of defence (mail.followers, notification recipients, outgoing mail.mail) always drop.
 
@@ -905,9 +912,10 @@ class CabinetTicket(models.Model):
 
     def _cabinet_filter_allowed_partners(self, partners):
         """Return the subset of ``partners`` that may follow this ticket or receive its messages:
-        internal users' partners, contacts of the ticket's party (same commercial partner), and
-        the agent party and contacts of an active mandate of the party that covers the ticket's
-        request type today.
+        partners of internal users who may read the ticket (with their own rights; the current
+        user always may), contacts of the ticket's party (same commercial partner), and the agent
+        party and contacts of an active mandate of the party that covers the ticket's request
+        type today.
 
         :param partners: ``res.partner`` recordset to filter
         :return: the allowed subset, in the environment of ``partners``
@@ -915,16 +923,17 @@ class CabinetTicket(models.Model):
         self.ensure_one()
         if not partners or (partners == self.env.user.partner_id and self.env.user._is_internal()):
             return partners
-        # sudo: only the partners' party and share flag and the party's mandates are read, to
-        # decide; nothing but a subset of the given partners is returned
+        # sudo: only the partners' party, share flag and users and the party's mandates are read,
+        # to decide; nothing but a subset of the given partners is returned
         party = self.sudo().commercial_partner_id
         partners_sudo = partners.sudo()
-        allowed_ids = {
-            partner.id
-            for partner in partners_sudo
-            if not partner.partner_share or (party and partner.commercial_partner_id == party)
-        }
-        outsiders = partners_sudo.filtered(lambda p: p.id not in allowed_ids)
+        staff = partners_sudo.filtered(lambda p: not p.partner_share)
+        # the assignee is the usual staff follower: their user is known without a query
+        allowed_ids = set(self._cabinet_staff_readers(staff, known_users=self.sudo().user_id).ids) if staff else set()
+        allowed_ids.update(
+            partner.id for partner in partners_sudo - staff if party and partner.commercial_partner_id == party
+        )
+        outsiders = partners_sudo.filtered(lambda p: p.id not in allowed_ids and p.partner_share)
         if outsiders and party:
             agents = self._cabinet_mandate_agents()
             allowed_ids.update(p.id for p in outsiders if p.commercial_partner_id in agents)
@@ -980,6 +989,16 @@ class CabinetTicket(models.Model):
                 refused.ids,
             )
             return allowed
+        staff = refused.sudo().filtered(lambda p: not p.partner_share)
+        if staff:
+            raise UserError(
+                self.env._(
+                    "%(names)s may not follow or receive ticket %(number)s: they cannot read it. Only staff who "
+                    "may read a ticket (its team, or the handling team of a confidential request type) follow it.",
+                    names=", ".join(staff.mapped('display_name')),
+                    number=self.number,
+                )
+            )
         raise UserError(
             self.env._(
                 "%(names)s may not follow or receive ticket %(number)s. Only contacts of its party "
@@ -1152,24 +1171,28 @@ class CabinetTicket(models.Model):
         return suggested
 
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
-        """Last line of defence: whoever asked, only allowed partners are notified."""
+        """Last line of defence: whoever asked, only allowed partners are notified, and staff
+        only when they may read the ticket with their own rights (whatever they follow)."""
         recipients_data = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
         if len(self) != 1 or not recipients_data:
             return recipients_data
         recipients_data = self._cabinet_drop_requester_from_internal(message, msg_vals or {}, recipients_data)
         shared_ids = [r['id'] for r in recipients_data if r['id'] and r['share']]
         allowed_ids = set(self._cabinet_filter_allowed_partners(self.env['res.partner'].browse(shared_ids)).ids)
+        Users = self.env['res.users']
+        staff_uids = {r['uid'] for r in recipients_data if r['id'] and not r['share'] and r['uid']}
+        reader_uids = {uid for uid in staff_uids if self._cabinet_filtered_readable(Users.browse(uid))}
         emails_only = [r['email_normalized'] for r in recipients_data if not r['id']]
         allowed_emails = set(self._cabinet_partners_from_emails(emails_only)[0]) if emails_only else set()
         kept = [
             r
             for r in recipients_data
-            if (r['id'] and (not r['share'] or r['id'] in allowed_ids))
+            if (r['id'] and (r['id'] in allowed_ids if r['share'] else r['uid'] in reader_uids))
             or (not r['id'] and r['email_normalized'] in allowed_emails)
         ]
         if len(kept) != len(recipients_data):
             _logger.info(
-                "Ticket %s: message %s not sent to %s recipient(s) outside its party",
+                "Ticket %s: message %s not sent to %s recipient(s) outside its party or unable to read it",
                 self.id,
                 message.id,
                 len(recipients_data) - len(kept),
@@ -1779,7 +1802,10 @@ class CabinetTicket(models.Model):
         """Create a coordination of the selected tickets (one per party) and open it."""
         coordination = self.env['cabinet.coordination'].create(
             {
-                'name': self.env._("Coordination of %s", ", ".join(self.mapped('number'))),
+                # no ticket number nor subject: who sees the coordination may not read all its tickets
+                'name': self.env._(
+                    "Coordination of %(date)s", date=format_date(self.env, fields.Date.context_today(self))
+                ),
                 'ticket_ids': [Command.set(self.ids)],
                 'company_id': self[:1].company_id.id or self.env.company.id,
             }
@@ -2328,10 +2354,11 @@ class CabinetTicket(models.Model):
     def _cabinet_send_date_reminder(self):
         """Give the reminder of the reminder date and mark it as given."""
         today = fields.Date.context_today(self)
+        users = self._cabinet_reminder_users()
         self._cabinet_create_todos(
             {
                 ticket: (
-                    ticket._cabinet_reminder_user(),
+                    users[ticket],
                     self.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
                     today,
                     self.env._("You asked to be reminded of this ticket today."),
@@ -2345,10 +2372,11 @@ class CabinetTicket(models.Model):
     def _cabinet_send_deadline_reminder(self):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
         today = fields.Date.context_today(self)
+        users = self._cabinet_reminder_users()
         self._cabinet_create_todos(
             {
                 ticket: (
-                    ticket._cabinet_reminder_user(),
+                    users[ticket],
                     self.env._(
                         "Deadline on %(date)s: %(ticket)s",
                         date=format_date(self.env, ticket.date_deadline),
@@ -2364,10 +2392,37 @@ class CabinetTicket(models.Model):
         self.sudo().deadline_reminder_date = today
 
     def _cabinet_reminder_user(self):
-        """Who is reminded of this ticket: its assignee, else its team leader (active users only)."""
+        """Who is reminded of this ticket (see ``_cabinet_reminder_users``)."""
         self.ensure_one()
-        user = (self.user_id if self.user_id.active else self.env['res.users']) or self.team_id.leader_id
-        return user if user.active else self.env['res.users']
+        return self._cabinet_reminder_users()[self]
+
+    def _cabinet_reminder_users(self):
+        """Who is reminded of each ticket of ``self``: the first active user who may read it among
+        its assignee, its team leader and the leader of its request type's handling team (the
+        one who may read a confidential ticket handed to another team).
+
+        :return: dict ``{ticket: res.users}`` (an empty recordset when nobody may be reminded)
+        """
+        result = dict.fromkeys(self, self.env['res.users'])
+        left = self
+        for candidate in (
+            lambda ticket: ticket.user_id,
+            lambda ticket: ticket.team_id.leader_id,
+            lambda ticket: ticket.category_id.team_id.leader_id,
+        ):
+            # one check per distinct user, on all their tickets at once
+            tickets_by_user = defaultdict(lambda: self.browse())
+            for ticket in left:
+                user = candidate(ticket)
+                if user.active:
+                    tickets_by_user[user] |= ticket
+            for user, tickets in tickets_by_user.items():
+                for ticket in tickets._cabinet_filtered_readable(user):
+                    result[ticket] = user
+                    left -= ticket
+            if not left:
+                break
+        return result
 
     @api.model
     def _cabinet_create_todos(self, todos, notify=False):
@@ -2380,8 +2435,17 @@ class CabinetTicket(models.Model):
         """
         todo_type = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
         model_id = self.env['ir.model']._get_id(self._name)
+        # a to-do shows the ticket's name to its user: only for those who may read the ticket
+        tickets_by_user = defaultdict(lambda: self.browse())
+        for ticket, (user, *_rest) in todos.items():
+            if user:
+                tickets_by_user[user] |= ticket
+        readable = {user: tickets._cabinet_filtered_readable(user) for user, tickets in tickets_by_user.items()}
         vals_list = []
         for ticket, (user, summary, date_deadline, note) in todos.items():
+            if user and ticket not in readable[user]:
+                _logger.info("Ticket %s: no to-do for user %s, who cannot read the ticket", ticket.id, user.id)
+                user = self.env['res.users']
             if user and todo_type:
                 vals_list.append(
                     {
@@ -2419,11 +2483,23 @@ class CabinetTicket(models.Model):
         """Lines of the stale-ticket digest of ``team``: its open tickets without any message,
         note or tracked change for ``days`` days, longest idle first.
 
+        The digest names only tickets its reader, the team leader, may read. A confidential
+        ticket handed to a team whose leader cannot read it is reviewed by the leader of its
+        request type's handling team instead.
+
         :return: list of dicts with ``number``, ``name``, ``stage``, ``age`` and ``idle`` (days), ``url``
         """
         now = fields.Datetime.now()
         threshold = now - timedelta(days=days)
-        tickets = self.search([('team_id', '=', team.id), ('is_closed', '=', False), ('create_date', '<', threshold)])
+        tickets = self.search(
+            Domain('is_closed', '=', False)
+            & Domain('create_date', '<', threshold)
+            & (
+                Domain('team_id', '=', team.id)
+                | (Domain('category_id.team_id', '=', team.id) & Domain('category_id.confidential', '=', True))
+            )
+        )
+        tickets = tickets._cabinet_stale_reviewed_by(team)
         if not tickets:
             return []
         # automatic notes of the scheduled actions are not news (they are logged by the system user)
@@ -2457,6 +2533,31 @@ class CabinetTicket(models.Model):
                 }
             )
         return sorted(lines, key=lambda line: (-line['idle'], line['number']))
+
+    def _cabinet_stale_reviewed_by(self, team):
+        """The tickets of ``self`` whose stale-ticket review falls to the leader of ``team``: those
+        of ``team`` the leader may read, and those of its confidential request types handed to
+        another team whose leader may not read them. The team's tickets its leader may not read
+        are left out and logged.
+
+        :param team: ``cabinet.team`` record
+        """
+        leader = team.leader_id
+        readable = self._cabinet_filtered_readable(leader)
+        own = self.filtered(lambda ticket: ticket.team_id == team)
+        if own - readable:
+            _logger.info(
+                "Stale digest of team %s: %s ticket(s) left out, which the team leader cannot read",
+                team.id,
+                len(own - readable),
+            )
+        reviewed = own & readable
+        handed_by_leader = defaultdict(lambda: self.browse())
+        for ticket in (self - own) & readable:
+            handed_by_leader[ticket.team_id.leader_id] |= ticket
+        for other_leader, handed in handed_by_leader.items():
+            reviewed |= handed - handed._cabinet_filtered_readable(other_leader)
+        return reviewed
 
     @api.model
     def _cabinet_is_staff(self, partner):
@@ -2767,6 +2868,37 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
+
+    def _cabinet_preview(self, vals):
+        """The tickets of ``self`` as writing ``vals`` would leave them, or the ticket creating
+        ``vals`` would give on an empty recordset, as new records: to decide, before saving, who
+        may read them.
+
+        :param dict vals: values of a create or a write
+        """
+        values = {
+            fname: value
+            for fname, value in vals.items()
+            if fname in self._fields and self._fields[fname].type != 'one2many'
+        }
+        if not self:
+            return self.new(values)
+        return self.browse().concat(*(self.new(values, origin=ticket) for ticket in self))
+
+    def _cabinet_check_assignee(self, user):
+        """Refuse to assign the tickets of ``self`` (as they will be saved, see ``_cabinet_preview``)
+        to ``user`` when ``user`` could not read them: an assignee must see what they handle, and
+        nobody may hand a ticket to someone it must stay hidden from."""
+        unreadable = self - self._cabinet_filtered_readable(user)
+        if unreadable:
+            raise UserError(
+                self.env._(
+                    "%(user)s cannot read ticket %(ticket)s, so it cannot be assigned to them. Assign it to a "
+                    "member of its team or, for a confidential request type, of the type's handling team.",
+                    user=user.sudo().display_name,
+                    ticket=", ".join(unreadable.mapped('display_name')),
+                )
+            )
 
     @api.model
     def _cabinet_readable_query(self):

@@ -13,4 +13,8 @@ class MailMail(models.Model):
         ticket_mails = mails.filtered(lambda mail: mail.model == 'cabinet.ticket' and mail.res_id)
         if ticket_mails:
             self.env['cabinet.ticket']._cabinet_restrict_outgoing_mails(ticket_mails.sudo())
+        # a coordination's thread is internal: its mail goes to the staff who may read it only
+        coordination_mails = mails.filtered(lambda mail: mail.model == 'cabinet.coordination' and mail.res_id)
+        if coordination_mails:
+            self.env['cabinet.coordination']._cabinet_restrict_outgoing_mails(coordination_mails.sudo())
         return mails

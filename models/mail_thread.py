@@ -174,3 +174,57 @@ class MailThread(models.AbstractModel):
         )
         content.add_attachment(raw, maintype='application', subtype='octet-stream', filename='original_email.eml')
         return b'\n'.join(kept) + b'\n' + content.as_bytes()
+
+    def _cabinet_filtered_readable(self, user):
+        """Return the records of ``self`` that ``user`` may read with their own rights (access
+        rights and record rules, in all of their companies), whoever runs the code: whom to
+        notify, remind or assign is decided on the rights of that person, not on those of the
+        person or scheduled action at work.
+
+        Also works on records not saved yet (``new`` records, e.g. a ticket as a create or a
+        write will leave it). Once the rules of ``user`` are cached, it runs no query but the
+        ones loading the fields the rules look at, which the records of ``self`` share.
+
+        :param user: ``res.users`` record
+        :return: subset of ``self``, in the environment of ``self``
+        """
+        if not self or not user:
+            return self.browse()
+        user_env = self.env(user=user.id, su=False, context=dict(self.env.context, allowed_company_ids=[]))
+        if all(self._ids):
+            return self.with_env(user_env)._filtered_access('read').with_env(self.env)
+        # records not saved yet: the access rights and rules the ORM applies to saved ones
+        if not user_env['ir.model.access'].check(self._name, 'read', raise_exception=False):
+            return self.browse()
+        domain = user_env['ir.rule']._compute_domain(self._name, 'read')
+        if not domain:
+            return self
+        return self.sudo().with_context(active_test=False).filtered_domain(domain).with_env(self.env)
+
+    def _cabinet_staff_readers(self, partners, known_users=None):
+        """Return the partners of ``partners`` having an internal user who may read this record
+        with their own rights (see ``_cabinet_filtered_readable``); the current user's partner is
+        kept, as they act on the record.
+
+        :param partners: ``res.partner`` recordset of internal users' partners
+        :param known_users: ``res.users`` whose partners may be among ``partners``: their user is
+            then not looked up
+        :return: subset of ``partners``
+        """
+        self.ensure_one()
+        current = self.env.user
+        known_by_partner = {user.partner_id: user for user in (known_users or ()) if not user.share}
+        readers = set()
+        for partner in partners:
+            if partner == current.partner_id and current._is_internal():
+                readers.add(partner.id)
+                continue
+            known = known_by_partner.get(partner)
+            if known and self._cabinet_filtered_readable(known):
+                readers.add(partner.id)
+                continue
+            # sudo: which internal users a partner has is read to decide, nothing is shown
+            users = partner.sudo().user_ids.filtered(lambda user: not user.share)
+            if any(self._cabinet_filtered_readable(user) for user in users - (known or users.browse())):
+                readers.add(partner.id)
+        return partners.filtered(lambda p: p.id in readers)

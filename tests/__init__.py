@@ -21,3 +21,4 @@ from . import test_access_ends
 from . import test_side_channels_ratings
 from . import test_field_protection
 from . import test_requester_rights
+from . import test_side_channels_internal

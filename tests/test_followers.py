@@ -58,14 +58,15 @@ class TestFollowerRule(CabinetFollowersCase):
             | self.contact_b
             | self.party_b
             | self.user_b.partner_id
+            | self.user_manager.partner_id
             | self.portal_a.partner_id
             | self.portal_b.partner_id
             | self.agent_contact
         )
         self.assertEqual(
             self.ticket._cabinet_filter_allowed_partners(candidates),
-            self.contact_a2 | self.party_a | self.user_b.partner_id | self.portal_a.partner_id,
-            "Only contacts of the party and internal users may follow a ticket",
+            self.contact_a2 | self.party_a | self.user_manager.partner_id | self.portal_a.partner_id,
+            "Only contacts of the party and staff who may read the ticket may follow it",
         )
 
     @users('cab_user')
@@ -83,8 +84,9 @@ class TestFollowerRule(CabinetFollowersCase):
     @users('cab_user')
     def test_subscribe_colleague_and_staff_accepted(self):
         ticket = self.ticket.with_env(self.env)
-        ticket.message_subscribe(partner_ids=(self.contact_a2 | self.portal_a.partner_id | self.user_b.partner_id).ids)
-        self.assertLessEqual(self.contact_a2 | self.portal_a.partner_id | self.user_b.partner_id, self._followers())
+        staff = self.user_manager.partner_id
+        ticket.message_subscribe(partner_ids=(self.contact_a2 | self.portal_a.partner_id | staff).ids)
+        self.assertLessEqual(self.contact_a2 | self.portal_a.partner_id | staff, self._followers())
 
     def test_subscribe_superuser_refused_too(self):
         """No environment switches the rule off: not the superuser, not a context key."""
@@ -394,8 +396,10 @@ class TestFollowerRulePerformance(CabinetFollowersCase):
     @warmup
     def test_follower_check_query_count(self):
         ticket = self.ticket.with_env(self.env)
-        partners = (self.contact_a2 | self.user_b.partner_id).with_env(self.env)
-        with self.assertQueryCount(cab_user=2):  # measured: partners' party and share flag, ticket's party
+        partners = (self.contact_a2 | self.user_manager.partner_id).with_env(self.env)
+        # measured: partners' party and share flag, ticket's party, then the colleague's user and the
+        # request type their rules look at (staff follow only what they may read)
+        with self.assertQueryCount(cab_user=4):
             ticket._cabinet_filter_allowed_partners(partners)
         outsiders = (self.contact_b | self.agent_contact).with_env(self.env)
         with self.assertQueryCount(cab_user=2):  # measured: partners, then one search of covering mandates
@@ -421,14 +425,14 @@ class TestOutgoingMail(CabinetFollowersCase):
     def test_outgoing_mail_to_party_only(self):
         """Mail from a ticket: no Cc, no Cc/Bcc header, recipients within the rule, Reply-To on the
         team alias."""
-        self.ticket.message_subscribe(partner_ids=(self.contact_a2 | self.user_b.partner_id).ids)
-        self.user_b.notification_type = 'email'
+        self.ticket.message_subscribe(partner_ids=(self.contact_a2 | self.user_manager.partner_id).ids)
+        self.user_manager.notification_type = 'email'
         with self.mock_mail_gateway():
             self.ticket.with_user(self.user_a).message_post(
                 body="Our answer", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=self.party_a.ids
             )
         self.assertTrue(self._new_mails)
-        allowed = self.party_a | self.contact_a | self.contact_a2 | self.user_b.partner_id
+        allowed = self.party_a | self.contact_a | self.contact_a2 | self.user_manager.partner_id
         self.assertLessEqual(self._new_mails.recipient_ids, allowed)
         self.assertEqual(self._new_mails.recipient_ids, allowed)
         self.assertFalse(any(self._new_mails.mapped('email_cc')))

@@ -8,6 +8,7 @@ from odoo.fields import Command
 
 class CabinetTicketLegalHold(models.TransientModel):
     _name = 'cabinet.ticket.legal.hold'
+    _inherit = ['cabinet.ticket.reference.mixin']
     _description = "Place or Lift a Legal Hold"
 
     ticket_ids = fields.Many2many('cabinet.ticket', string="Tickets", required=True)

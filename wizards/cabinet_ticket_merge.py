@@ -20,6 +20,7 @@ class CabinetTicketMerge(models.TransientModel):
     """
 
     _name = 'cabinet.ticket.merge'
+    _inherit = ['cabinet.ticket.reference.mixin']
     _description = "Merge Tickets"
 
     ticket_ids = fields.Many2many('cabinet.ticket', string="Tickets", required=True)
@@ -27,6 +28,7 @@ class CabinetTicketMerge(models.TransientModel):
         'cabinet.ticket',
         string="Merge Into",
         compute='_compute_target_ticket_id',
+        compute_sudo=False,
         store=True,
         readonly=False,
         domain="[('id', 'in', ticket_ids)]",
@@ -37,14 +39,14 @@ class CabinetTicketMerge(models.TransientModel):
     @api.depends('ticket_ids')
     def _compute_target_ticket_id(self):
         for wizard in self:
-            tickets = wizard.ticket_ids._origin
+            tickets = wizard._cabinet_checked_tickets()
             if wizard.target_ticket_id._origin not in tickets or not wizard.target_ticket_id:
                 wizard.target_ticket_id = tickets.sorted(lambda t: (t.create_date or fields.Datetime.now(), t.id))[:1]
 
     @api.depends('ticket_ids', 'target_ticket_id')
     def _compute_warning(self):
         for wizard in self:
-            wizard.warning = "\n".join(wizard._get_merge_problems(wizard.ticket_ids._origin)) or False
+            wizard.warning = "\n".join(wizard._get_merge_problems(wizard._cabinet_checked_tickets())) or False
 
     @api.model
     def default_get(self, fields):
@@ -63,7 +65,7 @@ class CabinetTicketMerge(models.TransientModel):
     def action_merge(self):
         """Merge the tickets into the target and open it."""
         self.ensure_one()
-        tickets = self.ticket_ids
+        tickets = self._cabinet_checked_tickets(self.target_ticket_id)
         target = self.target_ticket_id
         if len(tickets) < 2:
             raise UserError(self.env._("Select at least two tickets of the same party to merge them."))
@@ -81,6 +83,17 @@ class CabinetTicketMerge(models.TransientModel):
             'view_mode': 'form',
             'views': [(False, 'form')],
         }
+
+    def _cabinet_checked_tickets(self, extra=None):
+        """The selected tickets, once checked that the current user may read them (and ``extra``):
+        an id of a ticket they may not read gets an AccessError, never its number or subject.
+
+        :param extra: other ``cabinet.ticket`` records given by the user, e.g. the target
+        :return: the selected tickets (real records)
+        """
+        tickets = self.ticket_ids._origin
+        (tickets | (extra or tickets.browse())._origin).check_access('read')
+        return tickets
 
     def _get_merge_problems(self, tickets):
         """Why ``tickets`` cannot be merged, as sentences for the user (empty when they can)."""

@@ -8,6 +8,7 @@ from odoo.fields import Command
 
 class CabinetTicketReassign(models.TransientModel):
     _name = 'cabinet.ticket.reassign'
+    _inherit = ['cabinet.ticket.reference.mixin']
     _description = "Reassign Tickets"
 
     ticket_ids = fields.Many2many('cabinet.ticket', string="Tickets", required=True)
@@ -60,6 +61,8 @@ class CabinetTicketReassign(models.TransientModel):
         if not reason:
             raise UserError(self.env._("Say why the tickets are reassigned: the reason is kept in their history."))
         team, user = self.team_id, self.user_id
+        # the tickets come from the user: check them before anything of them is read or shown
+        self.ticket_ids.check_access('write')
         if user and (user.share or user not in self.team_user_ids):
             raise UserError(
                 self.env._(
@@ -71,7 +74,6 @@ class CabinetTicketReassign(models.TransientModel):
         tickets = self.ticket_ids.filtered(lambda t: t.team_id != team or t.user_id != user)
         if not tickets:
             raise UserError(self.env._("Nothing changes: the tickets already belong to this team and assignee."))
-        tickets.check_access('write')
         Activity = self.env['mail.activity']
         activities_by_ticket = {}
         if user:
@@ -102,15 +104,16 @@ class CabinetTicketReassign(models.TransientModel):
                 # no tracking for this ticket in this transaction (e.g. created in it): the
                 # reason is recorded all the same
                 ticket.message_post(body=body, subtype_xmlid='cabinet_helpdesk.mt_ticket_reassigned')
+        tickets.write({'team_id': team.id, 'user_id': user.id})
         for activities_sudo in activities_by_ticket.values():
             activities_sudo.write({'user_id': user.id})
         if user:
-            # the new assignee follows the tickets (internal users always may); done before the
-            # change, after which the current user may no longer see tickets given to another team
-            tickets.filtered(lambda t: user.partner_id not in t.message_partner_ids).message_subscribe(
+            # sudo: the user could write these tickets (checked above) and may no longer see those
+            # given to another team; the new assignee follows them, now that they may read them
+            tickets_sudo = tickets.sudo()
+            tickets_sudo.filtered(lambda t: user.partner_id not in t.message_partner_ids).message_subscribe(
                 partner_ids=user.partner_id.ids
             )
-        tickets.write({'team_id': team.id, 'user_id': user.id})
         return {'type': 'ir.actions.act_window_close'}
 
     def _tracking_pending(self, ticket):

@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 
 REQUEST_TYPES = [
     ('access', "Access (art. 15)"),
@@ -18,6 +18,7 @@ class ResPartnerDataRequest(models.TransientModel):
     with a to-do for the data protection officer due one month later (GDPR art. 12(3))."""
 
     _name = 'res.partner.data.request'
+    _inherit = ['cabinet.ticket.reference.mixin']
     _description = "Record a Data Subject Request"
 
     partner_id = fields.Many2one('res.partner', string="Data Subject", required=True)
@@ -47,6 +48,22 @@ class ResPartnerDataRequest(models.TransientModel):
     def _compute_date_due(self):
         for request in self:
             request.date_due = request.request_date and request.request_date + relativedelta(months=1)
+
+    @api.constrains('ticket_id', 'partner_id')
+    def _check_ticket_id(self):
+        """The ticket must be of the data subject's party; access is checked first, so that the
+        message never names a ticket the user may not read."""
+        for request in self.filtered('ticket_id'):
+            request.ticket_id.check_access('read')
+            if request.ticket_id.commercial_partner_id != request.partner_id.commercial_partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s belongs to another party: choose a ticket of %(party)s, the data "
+                        "subject's party.",
+                        ticket=request.ticket_id.display_name,
+                        party=request.partner_id.commercial_partner_id.display_name,
+                    )
+                )
 
     def action_record(self):
         """Post the request on the partner (and the ticket) and plan the reminder."""
