@@ -595,8 +595,9 @@ class CabinetTicket(models.Model):
     @api.model
     def _cabinet_handled_domain(self, user):
         """Domain of the tickets ``user`` handles (the *handling staff*): as a helpdesk user,
-        the tickets of the teams they belong to or lead, those assigned to them and those without
-        team they did not request; as a manager, every ticket but the confidential ones of a
+        the tickets of the teams they belong to or lead, those assigned to them, those without
+        team and the confidential ones of the request types their team handles, which they did not
+        request themselves; as a manager, every ticket but the confidential ones of a
         request type whose team they are not in. A plain employee handles none."""
         if not user.has_group('cabinet_helpdesk.group_cabinet_user'):
             return Domain.FALSE
@@ -605,6 +606,14 @@ class CabinetTicket(models.Model):
             | Domain('team_id.leader_id', '=', user.id)
             | Domain('user_id', '=', user.id)
             | (Domain('team_id', '=', False) & Domain('partner_id', '!=', user.partner_id.id))
+            | (
+                Domain('category_id.confidential', '=', True)
+                & (
+                    Domain('category_id.team_id.member_ids', 'in', user.ids)
+                    | Domain('category_id.team_id.leader_id', '=', user.id)
+                )
+                & Domain('partner_id', '!=', user.partner_id.id)
+            )
         )
         if user.has_group('cabinet_helpdesk.group_cabinet_manager'):
             domain |= (

@@ -69,6 +69,20 @@ class TestCabinetAccessRights(CabinetCommon):
         self.assertNotIn(self.ticket_hr, self._visible(self.user_a))
         self.assertNotIn(self.ticket_hr, self._visible(self.user_b))
 
+    def test_confidential_ticket_handed_to_another_team_stays_with_handling_team(self):
+        """The handling team of a confidential request type keeps its tickets when another team
+        takes one over; the other team's users still do not read it unless they are assigned."""
+        ticket = self.ticket_hr.copy({'name': "Leave certificate for the bank"})
+        ticket.team_id = self.team_b
+        self.assertIn(ticket, self._visible(self.user_hr), "The request type's handling team keeps the ticket")
+        self.assertNotIn(ticket, self._visible(self.user_b), "The new team does not read a confidential ticket")
+        self.assertNotIn(ticket, self._visible(self.user_a))
+        self.assertEqual(
+            self.env['cabinet.ticket.analysis'].with_user(self.user_hr).search_count([('ticket_id', '=', ticket.id)]),
+            1,
+            "The analysis follows the same rule",
+        )
+
     @users('cab_employee')
     def test_employee_files_own_request(self):
         form = Form(

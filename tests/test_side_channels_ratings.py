@@ -236,9 +236,15 @@ class TestSideChannelsRatings(SideChannelsCommon, CabinetCommon):
     @mute_logger(*MUTED)
     def test_follower_rule_still_checked(self):
         """The party rule reads followers as superuser: it keeps working for the handling team."""
+        colleague = new_test_user(
+            self.env, login='cab_hr_colleague', name="Hugo HR", groups='cabinet_helpdesk.group_cabinet_user'
+        )
+        self.ticket_hr.category_id.team_id.member_ids = [Command.link(colleague.id)]
         ticket = self.env['cabinet.ticket'].with_user(self.user_hr).browse(self.ticket_hr.id)
-        ticket.message_subscribe(partner_ids=self.user_manager.partner_id.ids)
-        self.assertIn(self.user_manager.partner_id, self.ticket_hr.message_partner_ids)
+        ticket.message_subscribe(partner_ids=colleague.partner_id.ids)
+        self.assertIn(colleague.partner_id, self.ticket_hr.message_partner_ids)
+        with self.assertRaises(UserError, msg="Staff who cannot read the HR request cannot follow it"):
+            ticket.message_subscribe(partner_ids=self.user_manager.partner_id.ids)
         with self.assertRaises(UserError, msg="An outsider cannot follow the HR request"):
             ticket.message_subscribe(partner_ids=self.contact_b.ids)
         self.assertNotIn(self.contact_b, self.ticket_hr.message_partner_ids)

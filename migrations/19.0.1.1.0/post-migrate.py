@@ -4,6 +4,8 @@
 - The portal rule of agents (``cabinet_ticket_rule_portal_mandate``, a noupdate record) now
   follows the mandate's dates and scope: its definition is applied again from
   ``security/ir_rules.xml``, the one place it is written.
+- The helpdesk users' rule (and its mirror on the analysis) lets the handling team of a
+  confidential request type keep the tickets of that type when they are handed to another team.
 - Until this version a portal user could read a ticket's access token, so an agent may still
   hold the token of a ticket filed under its mandate: those tickets get new tokens (the links
   sent before to their requesters stop working; the next notification brings a new one).
@@ -20,7 +22,11 @@ from odoo.tools import convert, file_open
 _logger = logging.getLogger(__name__)
 
 RULES_FILE = 'cabinet_helpdesk/security/ir_rules.xml'
-RULE_IDS = ('cabinet_ticket_rule_portal_mandate',)
+RULE_IDS = (
+    'cabinet_ticket_rule_portal_mandate',
+    'cabinet_ticket_rule_user',
+    'cabinet_ticket_analysis_rule_user',
+)
 
 
 def _reload_records(env, path, record_ids):
