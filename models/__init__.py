@@ -18,3 +18,5 @@ from . import cabinet_sla_policy
 from . import res_config_settings
 from . import cabinet_analytics_log
 from . import ir_config_parameter
+from . import cabinet_gdpr_log
+from . import cabinet_processor

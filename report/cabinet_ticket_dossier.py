@@ -20,9 +20,8 @@ class ReportCabinetTicketDossier(models.AbstractModel):
         tickets = self.env['cabinet.ticket'].with_context(active_test=False).browse(docids)
         tickets.check_access('read')
         messages = tickets._cabinet_dossier_messages()
-        exchanges = defaultdict(lambda: messages.browse())
-        for message in messages:
-            exchanges[message.res_id] |= message
+        # grouped: the groups share the prefetch of all messages (authors, documents: one query each)
+        exchanges = defaultdict(lambda: messages.browse(), messages.grouped('res_id'))
         # the history is written in the language of each dossier: its requester's
         history = {}
         by_lang = defaultdict(lambda: tickets.browse())
