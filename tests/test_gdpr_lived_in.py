@@ -3,6 +3,8 @@ import io
 import json
 import re
 import zipfile
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 from markupsafe import Markup
 
@@ -107,6 +109,22 @@ class TestGdprLivedIn(CabinetCommon):
         note = self.ticket.message_ids.filtered(lambda m: "INTERNAL-NOTE" in (m.body or ''))
         self.assertTrue(note)
         self.assertNotIn(note, seen, "internal notes stay internal")
+
+    def test_reply_to_opening_email_is_public(self):
+        """The party's answer to its own request used to be taken for a reply to an internal note."""
+        opening = self._opening_email(self.ticket)
+        email = EmailMessage()
+        email['From'] = f'{self.contact_a.name} <{self.contact_a.email}>'
+        email['To'] = 'requests@firm.example'
+        email['Subject'] = f"Re: {opening.subject or self.ticket.name}"
+        email['Message-ID'] = make_msgid(domain='client.example')
+        email['In-Reply-To'] = opening.message_id
+        email['References'] = opening.message_id
+        email.set_content("REPLY-OF-THE-PARTY: one more detail.")
+        self.env['mail.thread'].message_process('cabinet.ticket', email.as_string())
+        reply = self.ticket.message_ids.filtered(lambda m: "REPLY-OF-THE-PARTY" in (m.body or ''))
+        self.assertEqual(len(reply), 1)
+        self.assertFalse(reply.subtype_id.internal, "the party sees its own answer")
 
     def test_portal_request_opening_message_is_visible(self):
         ticket = (
