@@ -1,6 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import io
 import json
+import logging
 import re
 import zipfile
 from collections import defaultdict
@@ -13,6 +14,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command, Domain
 from odoo.tools import html2plaintext, split_every
+
+_logger = logging.getLogger(__name__)
 
 PARTY_TYPES = [
     ('individual', "Individual"),
@@ -448,7 +451,12 @@ class ResPartner(models.Model):
         files = []
         for batch in split_every(DOSSIER_BATCH_SIZE, tickets_sudo.ids, list):
             tickets = tickets_sudo.browse(batch)
-            streams, report_type = Report._pre_render_qweb_pdf(DOSSIER_REPORT, res_ids=batch)
+            try:
+                streams, report_type = Report._pre_render_qweb_pdf(DOSSIER_REPORT, res_ids=batch)
+            except UserError as error:
+                # e.g. a PDF engine that cannot print several documents in one run: one at a time
+                _logger.info("Dossiers printed one by one: %s", error)
+                streams, report_type = {}, 'pdf'
             if report_type == 'pdf':
                 for ticket in tickets:
                     stream = streams.get(ticket.id, {}).get('stream')
