@@ -39,6 +39,8 @@
         'views/cabinet_mandate_views.xml',
         'views/res_partner_views.xml',
         'views/cabinet_analytics_log_views.xml',
+        'views/cabinet_gdpr_log_views.xml',
+        'views/cabinet_processor_views.xml',
         'views/res_config_settings_views.xml',
         'views/cabinet_ticket_templates.xml',
         'report/cabinet_helpdesk_reports.xml',

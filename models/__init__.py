@@ -24,3 +24,5 @@ from . import res_config_settings
 from . import cabinet_analytics_log
 from . import ir_config_parameter
 from . import ir_attachment
+from . import cabinet_gdpr_log
+from . import cabinet_processor

@@ -249,6 +249,9 @@ class CabinetTicket(models.Model):
         tracking=True, copy=False, help="Keeps the ticket from anonymization and deletion, e.g. during a dispute."
     )
     anonymized = fields.Boolean(readonly=True, copy=False, index=True)
+    cabinet_privacy_notice_pending = fields.Boolean(
+        compute='_compute_cabinet_privacy_notice_pending', export_string_translation=False
+    )
     # Service levels and reminders (scheduled actions keep the status, escalation and reminders up to date)
     sla_policy_id = fields.Many2one(
         'cabinet.sla.policy',
@@ -412,6 +415,11 @@ class CabinetTicket(models.Model):
                 first_stages[ticket.team_id] = self._stages_for_team(ticket.team_id)[:1]
             ticket.is_new = not ticket.stage_id.is_closed and ticket.stage_id == first_stages[ticket.team_id]
 
+    @api.depends_context('uid')
+    def _compute_cabinet_privacy_notice_pending(self):
+        user = self.env.user
+        self.cabinet_privacy_notice_pending = not user.share and not user.partner_id.cabinet_privacy_ack_date
+
     def _compute_access_url(self):
         super()._compute_access_url()
         for ticket in self:
@@ -503,6 +511,9 @@ class CabinetTicket(models.Model):
                 )
         tickets = super().create(vals_list)
         tickets.filtered('agent_partner_id')._cabinet_sync_mandate()
+        if self.env.context.get('cabinet_staff_request'):
+            # like a client on the portal, staff filing their own request were shown the notice
+            self.action_cabinet_acknowledge_privacy()
         return tickets
 
     def write(self, vals):
@@ -2648,6 +2659,14 @@ class CabinetTicket(models.Model):
                 )
             )
 
+    def action_cabinet_acknowledge_privacy(self):
+        """Record that the current user, filing their own requests, was shown the privacy notice
+        (GDPR art. 13): information, not consent, recorded once."""
+        partner = self.env.user.partner_id
+        if not partner.cabinet_privacy_ack_date:
+            # sudo: the user records the date on their own contact only
+            partner.sudo().cabinet_privacy_ack_date = fields.Datetime.now()
+
     def action_open_legal_hold_wizard(self):
         """Open the wizard placing (or lifting, when all are held) a legal hold, with its reason."""
         return {
@@ -2663,14 +2682,114 @@ class CabinetTicket(models.Model):
         }
 
     def _cabinet_dossier_messages(self):
-        """Messages of the ticket its party can see (the portal's view of the thread): no internal
-        notes, no staff-only logs. They make the ticket dossier and the personal data export."""
-        self.ensure_one()
+        """Exchanges of the tickets their party can see (the portal's view of the thread): emails
+        and messages, the one that opened the ticket included; no internal notes, no staff-only
+        logs, and no automatic notices (creation, tracked changes: ``_cabinet_dossier_history``
+        gives those). They make the ticket dossier and the personal data export. One query for
+        any number of tickets; group them with ``res_id``."""
+        if not self:
+            return self.env['mail.message']
         domain = (
-            Domain([('model', '=', self._name), ('res_id', '=', self.id)])
+            Domain([('model', '=', self._name), ('res_id', 'in', self.ids)])
+            & Domain('message_type', 'in', ['email', 'comment', 'auto_comment'])
             & self.env['mail.message']._get_search_domain_share()
         )
         return self.env['mail.message'].search(domain, order='date, id')
+
+    @api.model
+    def _cabinet_dossier_tracked_fields(self):
+        """Tracked fields whose history the party is given (dossier and personal data export):
+        how its request was handled. The firm's own controls (legal hold, service level,
+        escalation) stay out."""
+        return [
+            'name',
+            'partner_id',
+            'agent_partner_id',
+            'mandate_id',
+            'category_id',
+            'team_id',
+            'user_id',
+            'stage_id',
+            'priority',
+            'date_deadline',
+        ]
+
+    def _cabinet_dossier_history(self):
+        """The tracked changes of the tickets, oldest first, formatted for the party in the
+        language of the context: ``{ticket id: [{'date', 'field', 'old', 'new'}]}``.
+
+        Changes logged with an internal note keep the note out: only the field, the old and the
+        new value are given. A few queries whatever the number of tickets and changes.
+        """
+        history = {ticket.id: [] for ticket in self}
+        if not self:
+            return history
+        # sudo: tracking values are readable by administrators only; the caller reads the tickets
+        trackings_sudo = (
+            self.env['mail.tracking.value']
+            .sudo()
+            .search(
+                [
+                    ('mail_message_id.model', '=', self._name),
+                    ('mail_message_id.res_id', 'in', self.ids),
+                    ('field_id.model', '=', self._name),
+                    ('field_id.name', 'in', self._cabinet_dossier_tracked_fields()),
+                ]
+            )
+        )
+        trackings_sudo = trackings_sudo._filter_free_field_access()
+        formatted = {line['id']: line for line in trackings_sudo._tracking_value_format()}
+        for tracking in trackings_sudo.sorted(lambda t: (t.mail_message_id.date, t.mail_message_id.id, t.id)):
+            line = formatted[tracking.id]
+            field_type = line['fieldInfo']['fieldType']
+            history[tracking.mail_message_id.res_id].append(
+                {
+                    'date': tracking.mail_message_id.date,
+                    'field': line['fieldInfo']['changedField'],
+                    'old': self._cabinet_format_tracked_value(line['oldValue'], field_type),
+                    'new': self._cabinet_format_tracked_value(line['newValue'], field_type),
+                }
+            )
+        return history
+
+    @api.model
+    def _cabinet_format_tracked_value(self, value, field_type):
+        """A value of ``mail.tracking.value._tracking_value_format()`` as text for a person."""
+        if field_type == 'boolean':
+            return self.env._("Yes") if value else self.env._("No")
+        if value is None or value is False or value == '':
+            return ''
+        if field_type == 'date':
+            return format_date(self.env, value)
+        if field_type == 'datetime':
+            return format_datetime(self.env, fields.Datetime.to_datetime(str(value).rstrip('Z')))
+        return str(value)
+
+    def _cabinet_dossier_documents(self):
+        """Documents attached to the tickets themselves rather than to a message (uploaded in the
+        backend, copied from an email to qualify): ``{ticket id: attachments}``."""
+        Attachment = self.env['ir.attachment']
+        documents = {ticket.id: Attachment for ticket in self}
+        if not self:
+            return documents
+        attachments = Attachment.search(
+            [('res_model', '=', self._name), ('res_id', 'in', self.ids)], order='create_date, id'
+        )
+        # sudo: only which attachments belong to a message is read, to leave them out
+        in_messages = (
+            self.env['mail.message']
+            .sudo()
+            .search_fetch(
+                [('model', '=', self._name), ('res_id', 'in', self.ids), ('attachment_ids', 'in', attachments.ids)],
+                ['attachment_ids'],
+            )
+            .attachment_ids
+            if attachments
+            else Attachment
+        )
+        for attachment in attachments - in_messages:
+            documents[attachment.res_id] |= attachment
+        return documents
 
     @api.model
     def _cabinet_anonymous_partner(self):
@@ -2707,6 +2826,8 @@ class CabinetTicket(models.Model):
         """
         if not self:
             return
+        # changes of this transaction not tracked yet would be, at commit, with their old values
+        self._track_discard()
         anonymous = self._cabinet_anonymous_partner()
         tickets = self.with_context(active_test=False, tracking_disable=True, mail_notrack=True)
         values = {
@@ -2784,6 +2905,78 @@ class CabinetTicket(models.Model):
         ratings.write({'partner_id': anonymous.id, 'feedback': False})
         for rating in ratings:
             rating.access_token = rating._default_access_token()  # rating links sent before stop working
+
+    def _cabinet_erasure_refusals(self):
+        """Why the personal data of these tickets may not be erased yet: a legal hold, or a legal
+        obligation to keep them (GDPR art. 17(3)(b)) whose period runs on, or would start when an
+        open ticket closes. An empty list when nothing forbids the erasure.
+
+        :rtype: list
+        """
+        today = fields.Date.context_today(self)
+        reasons = []
+        held = self.filtered('legal_hold')
+        if held:
+            reasons.append(
+                self.env._(
+                    "tickets %(numbers)s are under legal hold: the hold must be lifted first",
+                    numbers=", ".join(held.mapped('number')),
+                )
+            )
+        for ticket in (self - held).filtered(lambda t: t.legal_basis == 'legal_obligation'):
+            policy = ticket.category_id.retention_policy_id
+            if not policy:
+                continue
+            reference = policy.legal_reference or policy.name
+            if not ticket.is_closed:
+                reasons.append(
+                    self.env._(
+                        "ticket %(number)s is processed under a legal obligation (%(reference)s): once closed, "
+                        "it must be kept %(months)s months",
+                        number=ticket.number,
+                        reference=reference,
+                        months=policy.period_months,
+                    )
+                )
+            elif ticket.retention_date and ticket.retention_date > today:
+                reasons.append(
+                    self.env._(
+                        "ticket %(number)s must be kept until %(date)s by a legal obligation (%(reference)s)",
+                        number=ticket.number,
+                        date=fields.Date.to_string(ticket.retention_date),
+                        reference=reference,
+                    )
+                )
+        return reasons
+
+    def _cabinet_withdraw(self):
+        """Close the open tickets as withdrawn because their requester's data is being erased.
+
+        Nobody is notified and the change is not tracked: the tickets are anonymized in the same
+        transaction, and a notification or a tracked change would carry the personal data again.
+        ``_cabinet_note_withdrawn`` records the reason once they are. Call it on a ``sudo()``
+        recordset, after the caller's access check.
+        """
+        if not self:
+            return
+        stage = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
+        if not stage or not stage.is_closed:
+            stage = self.env['cabinet.stage'].search([('is_closed', '=', True)], order='fold desc, sequence', limit=1)
+        if not stage:
+            raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
+        self.with_context(mail_notrack=True, tracking_disable=True).write({'stage_id': stage.id})
+
+    def _cabinet_note_withdrawn(self):
+        """Record in each ticket why it was closed: withdrawn at its requester's erasure request."""
+        for ticket in self:
+            ticket.message_post(
+                body=self.env._(
+                    "Withdrawn: closed while open because its requester asked for the erasure of their personal "
+                    "data (GDPR art. 17). The ticket was anonymized."
+                ),
+                message_type='notification',
+                subtype_xmlid='mail.mt_note',
+            )
 
     def _cabinet_retention_log(self, action, reason):
         """Audit rows of the tickets, without personal data, before they are anonymized or deleted."""

@@ -82,6 +82,16 @@ class ResCompany(models.Model):
         "period are added around this text.",
     )
 
+    # Data protection officer's contact, given in the privacy notice (GDPR art. 13(1)(b), 37(7))
+    cabinet_dpo_partner_id = fields.Many2one(
+        'res.partner',
+        string="Data Protection Officer",
+        help="The contact (name, email) data subjects write to about their data. Shown in the privacy "
+        "notice, the acknowledgement email, the data exports and the record of processing activities.",
+    )
+    # Processors and transfers outside the EEA (GDPR art. 28, chapter V; record of processing, art. 30)
+    cabinet_processor_ids = fields.One2many('cabinet.processor', 'company_id', string="Data Processors")
+
     @api.model_create_multi
     def create(self, vals_list):
         companies = super().create(vals_list)

@@ -1,5 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -44,3 +44,20 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
         help="Privacy notice (GDPR art. 13) shown to clients on the portal before their first request.",
     )
+    # Data protection
+    cabinet_dpo_partner_id = fields.Many2one(
+        related='company_id.cabinet_dpo_partner_id',
+        readonly=False,
+        help="The contact data subjects write to about their data: shown in the privacy notice, the "
+        "acknowledgement email and the data exports.",
+    )
+    cabinet_processor_count = fields.Integer(
+        compute='_compute_cabinet_processor_count', export_string_translation=False
+    )
+
+    @api.depends('company_id')
+    def _compute_cabinet_processor_count(self):
+        for settings in self:
+            settings.cabinet_processor_count = self.env['cabinet.processor'].search_count(
+                [('company_id', '=', settings.company_id.id)]
+            )

@@ -36,10 +36,18 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
         by_company = defaultdict(lambda: self.env['cabinet.category'])
         for category in categories:
             by_company[category.company_id or self.env.company] |= category
-        controllers = [
-            {'company': company, 'activities': [self._activity(category) for category in company_categories]}
-            for company, company_categories in sorted(by_company.items(), key=lambda item: item[0].name)
-        ]
+        processors = self.env['cabinet.processor'].search([('company_id', 'in', [c.id for c in by_company])])
+        controllers = []
+        for company, company_categories in sorted(by_company.items(), key=lambda item: item[0].name):
+            company_processors = processors.filtered(lambda p, company=company: p.company_id == company)
+            controllers.append(
+                {
+                    'company': company,
+                    'dpo_contact': company.cabinet_dpo_partner_id,
+                    'processors': company_processors,
+                    'activities': [self._activity(category, company_processors) for category in company_categories],
+                }
+            )
         return {
             'doc_ids': categories.ids,
             'doc_model': 'cabinet.category',
@@ -52,8 +60,15 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
         }
 
     @api.model
-    def _activity(self, category):
-        """The entry of the record for one request type (one processing purpose)."""
+    def _activity(self, category, processors=None):
+        """The entry of the record for one request type (one processing purpose).
+
+        :param processors: the ``cabinet.processor`` records of the category's controller; those
+            for this request type (or for all) are the activity's processors
+        """
+        processors = (processors or self.env['cabinet.processor']).filtered(
+            lambda p: not p.category_ids or category in p.category_ids
+        )
         Category = self.env['cabinet.category']
         legal_bases = dict(Category._fields['legal_basis']._description_selection(self.env))
         policy = category.retention_policy_id
@@ -71,6 +86,8 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
             'subjects': subjects,
             'team': category.team_id,
             'retention_action': actions.get(policy.action, "") if policy else "",
+            'processors': processors,
+            'transfers': processors.filtered('transfer'),
         }
 
     @api.model

@@ -22,3 +22,4 @@ from . import test_side_channels_ratings
 from . import test_field_protection
 from . import test_requester_rights
 from . import test_side_channels_internal
+from . import test_gdpr_lived_in

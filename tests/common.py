@@ -1,7 +1,12 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from contextlib import contextmanager
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from unittest.mock import patch
 
+from markupsafe import Markup
+
+from odoo import fields
 from odoo.fields import Command
 from odoo.tests import TransactionCase, freeze_time, new_test_user
 
@@ -124,6 +129,140 @@ class CabinetFactories:
         }
         vals.update(values)
         return cls.env['cabinet.ticket'].create(vals)
+
+    @classmethod
+    def _create_lived_in_ticket(cls, partner, team=None, **values):
+        """A ticket with the history a real one gathers over weeks, for data-subject rights,
+        dossier and performance tests. Needs ``_setup_cabinet_data()``.
+
+        In this order: ``partner`` (a contact with an email) opens it by an email to ``team``
+        (default ``team_a``) carrying ``request.pdf``, through the mail gateway (acknowledgement
+        included); a document ``site_photo.jpg`` is attached to the ticket itself (no message);
+        stage, assignee, priority and deadline change (each tracked); the team answers publicly
+        with ``answer.pdf``; a second contact of the party replies with ``second_contact.pdf``;
+        staff write an internal note ("INTERNAL-NOTE"); an agent acting under an active mandate
+        of the party replies with ``agent_letter.pdf``; the ticket is reassigned once (to
+        ``team_b`` and ``user_b``, with a reason), closed, rated 5 by ``partner`` and reopened once
+        by ``partner`` from the portal. Tracking is flushed after each step, as separate
+        transactions would.
+
+        The second contact ("<party> Colleague") and the agent party ("<party> Agent", its
+        contact and the mandate) are created on the first call for a party and reused after.
+
+        :param partner: the requester: a contact of its party, with an email address
+        :param team: the team the email is sent to (default ``team_a``)
+        :param values: values written on the new ticket before its history (e.g. ``category_id``)
+        :return: the ticket, open again, in ``team_b`` assigned to ``user_b``
+        """
+        env = cls.env
+        party = partner.commercial_partner_id
+        team = team or cls.team_a
+        Partner = env['res.partner'].with_context(active_test=False)
+
+        def flush_tracking():
+            env.flush_all()
+            env.cr.precommit.run()
+
+        def attachment(name, content=None):
+            return env['ir.attachment'].create(
+                {'name': name, 'raw': content or f"content of {name}".encode(), 'res_model': 'mail.compose.message'}
+            )
+
+        colleague = Partner.search([('parent_id', '=', party.id), ('name', '=', f"{party.name} Colleague")], limit=1)
+        if not colleague:
+            domain = (party.email or partner.email).split('@')[-1]
+            colleague = cls._create_party(f"{party.name} Colleague", parent=party, email=f'colleague@{domain}')
+        agent_party = Partner.search([('name', '=', f"{party.name} Agent"), ('party_type', '=', 'agent')], limit=1)
+        if not agent_party:
+            agent_party = cls._create_party(
+                f"{party.name} Agent", party_type='agent', is_company=True, email=f'office@agent-{party.id}.example'
+            )
+            cls._create_party(
+                f"{party.name} Agent Contact", parent=agent_party, email=f'clerk@agent-{party.id}.example'
+            )
+            env['cabinet.mandate'].create(
+                {
+                    'agent_id': agent_party.id,
+                    'principal_id': party.id,
+                    'date_start': fields.Date.subtract(fields.Date.today(), days=30),
+                }
+            ).action_activate()
+        agent_contact = agent_party.child_ids[:1]
+
+        # the opening email, with its document, through the mail gateway
+        email = EmailMessage()
+        email['From'] = f'{partner.name} <{partner.email}>'
+        email['To'] = f'requests@{team.id}.firm.example'
+        email['Subject'] = values.get('name') or f"Request of {partner.name} about the site"
+        email['Date'] = format_datetime(fields.Datetime.now())
+        email['Message-ID'] = make_msgid(domain='client.example')
+        email.set_content("Hello,\n\nPlease find my request attached: OPENING-EMAIL-BODY.\n\nRegards")
+        email.add_attachment(b"%PDF-1.4 request", maintype='application', subtype='pdf', filename='request.pdf')
+        ticket_id = env['mail.thread'].message_process(
+            'cabinet.ticket', email.as_string(), custom_values={'team_id': team.id}
+        )
+        ticket = env['cabinet.ticket'].browse(ticket_id)
+        if values:
+            ticket.write(values)
+        flush_tracking()
+
+        # a document on the ticket itself, then the tracked handling
+        env['ir.attachment'].create(
+            {'name': 'site_photo.jpg', 'raw': b"photo of the site", 'res_model': ticket._name, 'res_id': ticket.id}
+        )
+        ticket.write({'stage_id': cls.stage_progress.id, 'user_id': cls.user_a.id})
+        flush_tracking()
+        ticket.write({'priority': '2', 'date_deadline': fields.Date.add(fields.Date.today(), days=30)})
+        flush_tracking()
+
+        # exchanges: public answers with documents, an internal note, the agent under mandate
+        ticket.message_post(
+            body=Markup("<p>We have looked at your request: see our answer attached.</p>"),
+            author_id=cls.user_a.partner_id.id,
+            attachment_ids=attachment('answer.pdf').ids,
+            message_type='comment',
+            subtype_xmlid='mail.mt_comment',
+        )
+        ticket.message_post(
+            body=Markup("<p>I add the plans of the first floor.</p>"),
+            author_id=colleague.id,
+            attachment_ids=attachment('second_contact.pdf').ids,
+            message_type='email',
+            subtype_xmlid='mail.mt_comment',
+        )
+        ticket.message_post(
+            body=Markup("<p>INTERNAL-NOTE: check the contractor's liability first.</p>"),
+            author_id=cls.user_a.partner_id.id,
+            message_type='comment',
+            subtype_xmlid='mail.mt_note',
+        )
+        ticket.agent_partner_id = agent_contact
+        ticket.message_post(
+            body=Markup("<p>Acting for my principal, I confirm the request.</p>"),
+            author_id=agent_contact.id,
+            attachment_ids=attachment('agent_letter.pdf').ids,
+            message_type='email',
+            subtype_xmlid='mail.mt_comment',
+        )
+        flush_tracking()
+
+        # reassigned once, closed, rated, reopened once
+        env['cabinet.ticket.reassign'].create(
+            {
+                'ticket_ids': [Command.set(ticket.ids)],
+                'team_id': cls.team_b.id,
+                'user_id': cls.user_b.id,
+                'reason': "Structural question: team B handles it",
+            }
+        ).action_reassign()
+        flush_tracking()
+        ticket.action_close()
+        flush_tracking()
+        token = ticket._rating_get_access_token(partner=partner)
+        ticket.rating_apply(5, token=token, feedback="Quick and clear answer")
+        ticket._cabinet_portal_reopen(partner, reason="One more question about the plans")
+        flush_tracking()
+        return ticket
 
 
 class CabinetCommon(CabinetFactories, TransactionCase):

@@ -78,7 +78,9 @@ class TestGdprRights(CabinetCommon):
         ticket_data = data['tickets'][0]
         self.assertEqual(ticket_data['subject'], "Cracks in the north wall")
         self.assertIn("Here is a photo of the cracks.", [m['body'] for m in ticket_data['messages']])
-        self.assertIn(f'dossiers/{self.ticket_a.number}.pdf', members)
+        # a PDF, or an HTML page where no PDF can be made (test runs)
+        dossier_names = {f'dossiers/{self.ticket_a.number}.{ext}' for ext in ('pdf', 'html')}
+        self.assertTrue(dossier_names & members.keys())
         self.assertIn(f'attachments/{self.ticket_a.number}/{self.document_a.id}_cracks.jpg', members)
         self.assertEqual(
             members[f'attachments/{self.ticket_a.number}/{self.document_a.id}_cracks.jpg'], b"photo of the cracks"
@@ -163,9 +165,7 @@ class TestGdprRights(CabinetCommon):
         self.assertFalse(self.ticket_a.anonymized)
         self.assertEqual(self.ticket_a.partner_id, self.contact_a)
 
-    def test_erase_refused_while_open_or_kept_by_law(self):
-        with self.assertRaisesRegex(UserError, f"{self.ticket_a.number} .*still open"):
-            self.contact_a.with_user(self.user_dpo)._cabinet_erase()
+    def test_erase_refused_while_kept_by_law(self):
         policy = self.env['cabinet.retention.policy'].create(
             {'name': "Accounting", 'period_months': 120, 'legal_reference': "Commercial Code L123-22"}
         )

@@ -437,5 +437,6 @@ class TestMailGateway(CabinetFactories, MailCommon):
         with self.mock_mail_gateway(), self.assertQueryCount(__system__=83):
             ticket = self._process(subject="Measured")
         self.env.invalidate_all()
+        # 47: the reply to the (public) opening email is a public message, no longer an internal note
         with self.mock_mail_gateway(), self.assertQueryCount(__system__=47):
             self._reply(ticket, 'Alice A <alice@party-a.example>', "Re: Measured")

@@ -9,6 +9,7 @@ REQUEST_TYPES = [
     ('access', "Access (art. 15)"),
     ('rectification', "Rectification (art. 16)"),
     ('erasure', "Erasure (art. 17)"),
+    ('restriction', "Restriction of processing (art. 18)"),
     ('objection', "Objection (art. 21)"),
 ]
 
@@ -84,7 +85,8 @@ class ResPartnerDataRequest(models.TransientModel):
             self.note.strip(),
         )
         partner_sudo = self.partner_id.sudo()
-        partner_sudo.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_note')
+        # a subtype of its own: the request is found again for the person's data export
+        partner_sudo._cabinet_gdpr_note(body)
         if self.ticket_id:
             self.ticket_id.sudo().message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_note')
         if self.schedule_activity:
