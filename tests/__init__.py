@@ -15,3 +15,4 @@ from . import test_mandate
 from . import test_gdpr_rights
 from . import test_i18n
 from . import test_ticket_wizards
+from . import test_notifications
