@@ -18,3 +18,4 @@ from . import cabinet_sla_policy
 from . import res_config_settings
 from . import cabinet_analytics_log
 from . import ir_config_parameter
+from . import cabinet_demo_history

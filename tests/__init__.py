@@ -16,3 +16,4 @@ from . import test_gdpr_rights
 from . import test_i18n
 from . import test_ticket_wizards
 from . import test_notifications
+from . import test_demo_history
