@@ -1221,7 +1221,7 @@ class CabinetTicket(models.Model):
             subtype_xmlid=subtype_xmlid,
             notify_delay_send=notify_delay_send,
         )
-        if rate < RATING_LIMIT_OK:
+        if 0 < rate < RATING_LIMIT_OK:
             for ticket in self:
                 ticket._cabinet_notify_low_rating(rating)
         return rating
@@ -1331,7 +1331,7 @@ class CabinetTicket(models.Model):
                 subtype_xmlid='mail.mt_note',
             )
             return
-        self._cabinet_create_todos(
+        ticket_sudo._cabinet_create_todos(
             {
                 ticket_sudo: (
                     ticket_sudo._cabinet_reminder_user(),

@@ -352,6 +352,18 @@ class TestAnswerOnClosedTicket(CabinetNotificationsCase):
             self._reply(ticket)
         self.assertEqual(self._todos(ticket).user_id, self.team_a.leader_id)
 
+    def test_party_posting_through_the_api_after_window(self):
+        """The same from the party's own session, without the portal page: nothing fails, the
+        firm is warned, the writer told."""
+        ticket = self._closed_email_ticket(days_ago=40, assignee=self.user_a2)
+        with self.mock_mail_gateway():
+            ticket.with_user(self.portal_a).message_post(
+                body="Still waiting for the stamped plans", message_type='comment', subtype_xmlid='mail.mt_comment'
+            )
+        self.assertTrue(ticket.is_closed)
+        self.assertEqual(self._todos(ticket).user_id, self.user_a2)
+        self.assertEqual(self._received(ticket).notified_partner_ids, self.portal_a.partner_id)
+
     def test_automated_reply_on_closed_ticket(self):
         ticket = self._closed_email_ticket(days_ago=2)
         with self.mock_mail_gateway():
