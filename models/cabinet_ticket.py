@@ -732,11 +732,12 @@ class CabinetTicket(models.Model):
         """Return those of ``users`` who may read all of these tickets, record rules included (a
         confidential request type stays with its requester and handling team), in any of their
         companies."""
-        # without the current user's company selection: each user is checked in all their companies
-        context = dict(self.env.context)
-        context.pop('allowed_company_ids', None)
-        tickets = self.with_context(context)
-        return users.filtered(lambda user: tickets.with_user(user).has_access('read'))
+        # each user is checked in all their companies, not in the current user's selection
+        return users.filtered(
+            lambda user: (
+                self.with_user(user).with_context(allowed_company_ids=list(user._get_company_ids())).has_access('read')
+            )
+        )
 
     def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
         if not self.env.su:
