@@ -242,6 +242,7 @@ class CabinetCustomerPortal(CustomerPortal):
                 'can_reopen': bool(author) and ticket_sudo._cabinet_portal_can_reopen(),
                 'reopen_days': ticket_sudo._cabinet_portal_reopen_days(),
                 'ticket_error': kw.get('ticket_error'),
+                'ticket_filed': kw.get('filed') == '1' and not ticket_sudo.is_closed,
                 'waiting_stage': self._cabinet_waiting_stage(),
             }
         )
@@ -439,7 +440,8 @@ class CabinetCustomerPortal(CustomerPortal):
                 message_type='comment',
                 subtype_xmlid='mail.mt_comment',
             )
-        return request.redirect(ticket_sudo.access_url)
+        # the ticket page confirms the request: its number and when to expect an answer
+        return request.redirect(f'{ticket_sudo.access_url}?filed=1')
 
     # ------------------------------------------------------------
     # Privacy notice (GDPR art. 13) and data download (art. 15, 20)

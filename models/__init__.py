@@ -26,3 +26,4 @@ from . import ir_config_parameter
 from . import ir_attachment
 from . import cabinet_gdpr_log
 from . import cabinet_processor
+from . import cabinet_demo_history

@@ -87,6 +87,25 @@ class CabinetTeam(models.Model):
         ),
         help="Sent to the requester only. Empty: the module's default acknowledgement.",
     )
+    # Notifications: who at the firm hears of new requests, the party's answers and low ratings
+    notify_mode = fields.Selection(
+        [('team', "Leader and members"), ('leader', "Team leader"), ('users', "Chosen people")],
+        string="Notify",
+        required=True,
+        default='team',
+        help="Who follows each new ticket of the team and so hears of the new request, of every answer of "
+        "the party and of a low rating, in their inbox or by email as each of them prefers. Only people who "
+        "may read the ticket are notified: when none of them may, the leader is, else the members.",
+    )
+    notify_user_ids = fields.Many2many(
+        'res.users',
+        'cabinet_team_notify_user_rel',
+        'team_id',
+        'user_id',
+        string="People to Notify",
+        domain=[('share', '=', False)],
+        help="Staff who follow each new ticket of the team when Notify is set to chosen people.",
+    )
 
     @api.depends('company_id')
     def _compute_resource_calendar_id(self):
@@ -142,6 +161,23 @@ class CabinetTeam(models.Model):
         return self._action_team_tickets(
             [('date_deadline', '<', fields.Date.context_today(self))], self.env._("%s: overdue", self.name)
         )
+
+    def _cabinet_notification_candidates(self):
+        """Staff to notify of this team's tickets, as groups in order of preference: those the
+        setting names (``notify_mode``), then the leader, then the members (active internal
+        users only). A ticket is followed by the first group with someone who may read it."""
+        self.ensure_one()
+
+        def staff(users):
+            return users.filtered(lambda user: user.active and not user.share)
+
+        if self.notify_mode == 'users':
+            chosen = self.notify_user_ids
+        elif self.notify_mode == 'leader':
+            chosen = self.leader_id
+        else:
+            chosen = self.leader_id | self.member_ids
+        return [staff(chosen), staff(self.leader_id), staff(self.member_ids)]
 
     def _get_assignee_for_new_ticket(self, tickets=None):
         """Return the member who gets the next new ticket of this team, following its

@@ -19,6 +19,7 @@ from odoo.tools import consteq, email_normalize, format_date, format_datetime
 from odoo.tools.mail import decode_message_header, email_normalize_all
 
 from odoo.addons.portal.utils import validate_thread_with_hash_pid
+from odoo.addons.rating.models.rating_data import RATING_LIMIT_OK
 
 from .cabinet_category import LEGAL_BASES
 
@@ -491,6 +492,9 @@ class CabinetTicket(models.Model):
             category = self.env['cabinet.category'].browse(vals.get('category_id'))
             if category.team_id and not vals.get('team_id'):
                 vals['team_id'] = category.team_id.id
+            if 'team_id' not in vals:
+                # the default team, known from the start: its stages, assignment and notified staff apply
+                vals['team_id'] = self._default_team_id().id
             team = self.env['cabinet.team'].browse(vals.get('team_id'))
             company = (
                 self.env['res.company'].browse(vals['company_id'])
@@ -855,6 +859,10 @@ class CabinetTicket(models.Model):
         return super()._track_subtype(init_values)
 
     def _creation_subtype(self):
+        if self.env.context.get('cabinet_mail_gateway') and self.channel == 'email':
+            # the email opening a ticket is the party's request itself: a public message, shown in
+            # the portal and answered as such (a reply to it is not an internal note)
+            return self.env.ref('mail.mt_comment')
         return self.env.ref('cabinet_helpdesk.mt_ticket_new')
 
     def _track_template(self, changes):
@@ -1111,6 +1119,52 @@ class CabinetTicket(models.Model):
                     customer_ids=customer_ids and [pid for pid in customer_ids if pid in allowed.ids],
                 )
         return True
+
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """Besides the assignee, who follows a ticket when it is created or changes hands:
+
+        - its requester, so that every answer of the firm reaches them whatever posts it (the
+          default subtypes a party gets, never internal ones, even for a staff requester);
+        - the staff its team names (``cabinet.team.notify_mode``), with the new request and low
+          rating subtypes on top of the defaults (so the party's answers reach them too),
+          provided they may read the ticket: a confidential request type stays with its
+          handling team.
+        """
+        followers = []
+        requester = self.env['res.partner'].browse(updated_values.get('partner_id'))
+        if requester:
+            external_subtypes = self.env['mail.message.subtype'].default_subtypes(self._name)[2]
+            followers.append((requester.id, external_subtypes.ids, False))
+        team = self.env['cabinet.team'].browse(updated_values.get('team_id'))
+        if team:
+            staff = self.env['res.users']
+            # sudo: the team's notification setting decides who follows; only its users come out
+            for candidates in team.sudo()._cabinet_notification_candidates():
+                if staff := self._cabinet_users_who_may_read(candidates):
+                    break
+            if staff:
+                xmlid_to_res_id = self.env['ir.model.data']._xmlid_to_res_id
+                staff_subtype_ids = list(
+                    {
+                        *(default_subtype_ids or []),
+                        xmlid_to_res_id('cabinet_helpdesk.mt_ticket_new'),
+                        xmlid_to_res_id('cabinet_helpdesk.mt_ticket_rating_low'),
+                    }
+                )
+                followers.extend((user.partner_id.id, staff_subtype_ids, False) for user in staff)
+        # ours first: the first entry of a partner gives their subtypes (the assignee's included)
+        return followers + super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+
+    def _cabinet_users_who_may_read(self, users):
+        """Return those of ``users`` who may read all of these tickets, record rules included (a
+        confidential request type stays with its requester and handling team), in any of their
+        companies."""
+        # each user is checked in all their companies, not in the current user's selection
+        return users.filtered(
+            lambda user: (
+                self.with_user(user).with_context(allowed_company_ids=list(user._get_company_ids())).has_access('read')
+            )
+        )
 
     def message_post(self, *, partner_ids=None, outgoing_email_to=False, **kwargs):
         if not self.env.su:
@@ -1860,6 +1914,45 @@ class CabinetTicket(models.Model):
             return self.env['res.partner']
         return super()._rating_get_operator()
 
+    def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
+        """No rating reaches an anonymized ticket (its rating links are renewed by the
+        anonymization, see ``_cabinet_anonymize``). A low rating is also told to the firm: an
+        internal note of the low rating subtype, which the assignee and the staff the team
+        notifies follow."""
+        self._cabinet_check_anonymized()
+        rating = super().rating_apply(
+            rate,
+            token=token,
+            rating=rating,
+            feedback=feedback,
+            subtype_xmlid=subtype_xmlid,
+            notify_delay_send=notify_delay_send,
+        )
+        if 0 < rate < RATING_LIMIT_OK:
+            for ticket in self:
+                ticket._cabinet_notify_low_rating(rating)
+        return rating
+
+    def _cabinet_notify_low_rating(self, rating):
+        self.ensure_one()
+        feedback = (rating.sudo().feedback or '').strip()
+        if feedback:
+            body = self.env._(
+                "Low satisfaction rating from %(partner)s on ticket %(number)s: %(feedback)s",
+                partner=rating.sudo().partner_id.display_name,
+                number=self.number,
+                feedback=feedback,
+            )
+        else:
+            body = self.env._(
+                "Low satisfaction rating from %(partner)s on ticket %(number)s.",
+                partner=rating.sudo().partner_id.display_name,
+                number=self.number,
+            )
+        self._cabinet_mail_bot().message_post(
+            body=body, message_type='notification', subtype_xmlid='cabinet_helpdesk.mt_ticket_rating_low'
+        )
+
     @api.model
     def _cabinet_portal_reopen_days(self):
         """Days after closing during which the party may reopen a ticket from the portal
@@ -1882,13 +1975,14 @@ class CabinetTicket(models.Model):
         """Close the ticket at the party's request and record why, in a message signed by ``author``.
         Return the access token of the satisfaction rating the party may now give."""
         self.ensure_one()
-        self.action_close()
         reason = (reason or '').strip()
         if reason:
             body = self.env._("Closed by the client: %(reason)s", reason=reason)
         else:
             body = self.env._("Closed by the client.")
+        # posted while the ticket is open: a message on a closed ticket would reopen it
         self.message_post(body=body, author_id=author.id, message_type='comment', subtype_xmlid='mail.mt_comment')
+        self.action_close()
         return self._rating_get_access_token(partner=author)
 
     def _cabinet_portal_reopen(self, author, reason=None):
@@ -1896,7 +1990,7 @@ class CabinetTicket(models.Model):
         self.ensure_one()
         if not self._cabinet_portal_can_reopen():
             raise UserError(self.env._("This ticket can no longer be reopened: please file a new request instead."))
-        stage = self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
+        stage = self._cabinet_reopen_stage()
         if not stage:
             raise UserError(self.env._("No open stage is configured: create a stage that is not closing."))
         self.write({'stage_id': stage.id})
@@ -2050,17 +2144,71 @@ class CabinetTicket(models.Model):
                 ticket.message_unsubscribe(partner_ids=removed.ids)
                 _logger.info("Ticket %s: %s contact(s) who left its party no longer follow it", ticket.id, len(removed))
 
-    def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
-        """No rating reaches an anonymized ticket (its rating links are renewed by the
-        anonymization, see ``_cabinet_anonymize``)."""
-        self._cabinet_check_anonymized()
-        return super().rating_apply(
-            rate,
-            token=token,
-            rating=rating,
-            feedback=feedback,
-            subtype_xmlid=subtype_xmlid,
-            notify_delay_send=notify_delay_send,
+    def _cabinet_reopen_stage(self):
+        """The stage a reopened ticket goes back to: the first open stage of its team."""
+        self.ensure_one()
+        return self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
+
+    def _cabinet_is_party_message(self, message, msg_values):
+        """Whether ``message`` is the party writing to the firm: a public message (portal chatter
+        or email) of someone outside the firm, which is neither a rating nor an automated email.
+        Whoever posted it was allowed to (access rules, email routing)."""
+        return bool(
+            msg_values.get('message_type') in ('comment', 'email')
+            and msg_values.get('subtype_id') == self.env['ir.model.data']._xmlid_to_res_id('mail.mt_comment')
+            and not msg_values.get('rating_id')
+            and not self.env.context.get('cabinet_mail_automated')
+            and message.author_id
+            and not self._cabinet_is_staff(message.author_id)
+        )
+
+    def _cabinet_closed_ticket_answered(self, author):
+        """The party (``author``) wrote on this closed ticket: within the reopen period the ticket
+        reopens; after it, the assignee (else the team leader) gets a to-do and the party is told
+        their message was received. Nothing the party writes is left unread."""
+        self.ensure_one()
+        # sudo: the party's message was accepted on the ticket (access was checked to post it);
+        # reopening it or warning the firm is the firm's own handling of that message
+        ticket_sudo = self.sudo()
+        stage = ticket_sudo._cabinet_reopen_stage()
+        if stage and ticket_sudo._cabinet_portal_can_reopen():
+            ticket_sudo.write({'stage_id': stage.id})
+            ticket_sudo._cabinet_mail_bot().message_post(
+                body=self.env._(
+                    "Reopened: %(author)s wrote on the ticket after it was closed.", author=author.display_name
+                ),
+                message_type='notification',
+                subtype_xmlid='mail.mt_note',
+            )
+            return
+        ticket_sudo._cabinet_create_todos(
+            {
+                ticket_sudo: (
+                    ticket_sudo._cabinet_reminder_user(),
+                    self.env._("Message on closed ticket %(number)s", number=ticket_sudo.number),
+                    fields.Date.context_today(self),
+                    self.env._(
+                        "%(author)s wrote on this ticket after it was closed, too late to reopen it: answer them, "
+                        "or open a new ticket if it is a new request.",
+                        author=author.display_name,
+                    ),
+                )
+            },
+            notify=True,
+        )
+        ticket_sudo._cabinet_mail_bot().message_post(
+            body=self.env._(
+                "We received your message on ticket %(number)s. As this ticket is closed, it was passed on to "
+                "the person in charge, who will get back to you. For a new question, please file a new request.",
+                number=ticket_sudo.number,
+            ),
+            author_id=ticket_sudo.company_id.partner_id.id,
+            partner_ids=author.ids,
+            message_type='auto_comment',
+            # a public message (the party sees it in the portal conversation) told to its writer alone
+            subtype_xmlid='mail.mt_comment',
+            notify_skip_followers=True,
+            email_layout_xmlid='mail.mail_notification_light',
         )
 
     # ------------------------------------------------------------
@@ -2133,6 +2281,8 @@ class CabinetTicket(models.Model):
         ):
             # whoever may post on the ticket records when it was answered, even without write access
             self.sudo().first_response_date = message.date or fields.Datetime.now()
+        if self.is_closed and self._cabinet_is_party_message(message, msg_values):
+            self._cabinet_closed_ticket_answered(message.author_id)
         return result
 
     @api.model

@@ -23,3 +23,5 @@ from . import test_field_protection
 from . import test_requester_rights
 from . import test_side_channels_internal
 from . import test_gdpr_lived_in
+from . import test_notifications
+from . import test_demo_history

@@ -30,6 +30,9 @@ class TestMailGateway(CabinetFactories, MailCommon):
         cls.team_a.write({'alias_name': 'team-a-requests', 'alias_domain_id': cls.mail_alias_domain.id})
         cls.alias_email = f'team-a-requests@{cls.alias_domain}'
         cls.contact_a2 = cls._create_party("Andrew A", parent=cls.party_a, email='andrew@party-a.example')
+        # the firm's staff hear of incoming emails in their inbox (see test_notifications): the
+        # emails sent out below are those the outside world receives
+        cls.user_a.notification_type = 'inbox'
 
     def _process(
         self,
@@ -89,6 +92,7 @@ class TestMailGateway(CabinetFactories, MailCommon):
     def test_new_ticket_cc_bcc_ignored(self):
         """Cc and Bcc addresses: no partner, no follower, no recipient, nothing sent."""
         partner_count = self.env['res.partner'].search_count([])
+        self.user_a.notification_type = 'email'
         with self.mock_mail_gateway():
             ticket = self._process(
                 email_from='Zoe Client <zoe@client.example>',
@@ -121,7 +125,14 @@ class TestMailGateway(CabinetFactories, MailCommon):
             ],
         )
         self.assertEqual(
-            self._sent_to(), ['zoe@client.example'], "Only the sender receives something: the acknowledgement"
+            self._sent_to(),
+            ['anna@firm.example', 'zoe@client.example'],
+            "The sender (the acknowledgement) and the firm's people (the new email) receive something, nobody else",
+        )
+        self.assertEqual(
+            self.env['mail.notification'].search([('mail_message_id', 'in', ticket.message_ids.ids)]).res_partner_id,
+            zoe | self.user_a.partner_id,
+            "Only the sender and the team's people are notified of anything on the ticket",
         )
 
         # a later answer of the firm still goes to the party alone, without Cc in its headers
@@ -355,6 +366,7 @@ class TestMailGateway(CabinetFactories, MailCommon):
     def test_missing_and_malformed_from(self):
         Pending = self.env['cabinet.mail.pending']
         ticket_count = self.env['cabinet.ticket'].search_count([])
+        self.user_a.notification_type = 'email'
         with self.mock_mail_gateway():
             self._process(MAIL_TEMPLATE_NO_FROM, email_from='', subject="Nobody wrote this")
             self._process(email_from='not an address', subject="Garbled sender")
@@ -432,11 +444,12 @@ class TestMailGateway(CabinetFactories, MailCommon):
             warmup = self._process(subject="Warm up")  # caches: alias, template, views
             self._reply(warmup, 'Alice A <alice@party-a.example>', "Re: Warm up")
         self.env.invalidate_all()
-        # each includes one search for every contact having the sender's address (an address of
-        # several parties is never attributed)
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=83):
+        # measured; the new ticket includes one search for every contact having the sender's address
+        # (an address of several parties is never attributed); both include notifying the team's
+        # leader of the email (in their inbox) and the ticket's followers (requester, team); the
+        # reply to the (public) opening email is a public message, no longer an internal note
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=95):
             ticket = self._process(subject="Measured")
         self.env.invalidate_all()
-        # 47: the reply to the (public) opening email is a public message, no longer an internal note
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=47):
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=54):
             self._reply(ticket, 'Alice A <alice@party-a.example>', "Re: Measured")
