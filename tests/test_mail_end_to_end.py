@@ -131,6 +131,11 @@ class TestMailEndToEnd(CabinetFactories, MailCommon):
     def _envelope(self, received):
         return sorted(email_normalize(address) for mail in received for address in mail.rcpt_tos)
 
+    def _outside(self, received):
+        """The envelope recipients outside the firm (the firm's staff hear of the requests and
+        answers of their teams' parties: they are checked where it matters)."""
+        return [address for address in self._envelope(received) if address != self.user_a.email]
+
     def _header_addresses(self, mail):
         return {
             email_normalize(address)
@@ -141,15 +146,16 @@ class TestMailEndToEnd(CabinetFactories, MailCommon):
         }
 
     def _assert_one_party(self, received, party_emails, forbidden):
-        """Each email goes to ``party_emails`` only (envelope and To), without Cc or Bcc header,
-        and no ``forbidden`` address appears in its envelope or headers."""
+        """Each email goes to ``party_emails`` only, or to the team's staff (envelope and To),
+        without Cc or Bcc header, and no ``forbidden`` address appears in its envelope or headers."""
+        allowed = {*party_emails, self.user_a.email}
         for mail in received:
             self.assertTrue(mail.rcpt_tos, "An email without recipient")
             self.assertLessEqual(
-                {email_normalize(address) for address in mail.rcpt_tos}, set(party_emails), "RCPT TO: the party only"
+                {email_normalize(address) for address in mail.rcpt_tos}, allowed, "RCPT TO: the party only"
             )
             to = {email_normalize(address) for _name, address in getaddresses(mail.message.get_all('To', []))}
-            self.assertLessEqual(to, set(party_emails), "To: the party only")
+            self.assertLessEqual(to, allowed, "To: the party only")
             self.assertIsNone(mail.message['Cc'], "Outgoing email has no Cc header")
             self.assertIsNone(mail.message['Bcc'], "Outgoing email has no Bcc header")
             seen = self._header_addresses(mail) | {email_normalize(address) for address in mail.rcpt_tos}
@@ -187,9 +193,13 @@ class TestMailEndToEnd(CabinetFactories, MailCommon):
         zoe = ticket.partner_id
         self.assertEqual(zoe.email, 'zoe@client.example')
         self.assertIn('\\Seen', self._imap_flags(first_id), "The fetched email is marked read in the mailbox")
-        self.assertEqual(self._envelope(received), ['zoe@client.example'], "Only the sender gets the acknowledgement")
-        self._assert_one_party(received, ['zoe@client.example'], hidden)
-        acknowledgement = received[0]
+        self.assertEqual(
+            self._envelope(received),
+            ['anna@firm.example', 'zoe@client.example'],
+            "The sender gets the acknowledgement and the team's leader hears of the request: nobody else",
+        )
+        self._assert_one_party(received, ['zoe@client.example', 'anna@firm.example'], hidden)
+        acknowledgement = next(mail for mail in received if 'zoe@client.example' in mail.rcpt_tos)
         self.assertIn(ticket.number, acknowledgement.message['Subject'])
 
         # 2. a staff reply on the ticket: to the party's contact only
@@ -197,7 +207,7 @@ class TestMailEndToEnd(CabinetFactories, MailCommon):
             body="We are on it.", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=zoe.ids
         )
         received = self._send_queue()
-        self.assertEqual(self._envelope(received), ['zoe@client.example'], "A staff reply goes to the party only")
+        self.assertEqual(self._outside(received), ['zoe@client.example'], "A staff reply goes to the party only")
         self._assert_one_party(received, ['zoe@client.example'], hidden)
         staff_reply = received[0].message
 
@@ -217,7 +227,7 @@ class TestMailEndToEnd(CabinetFactories, MailCommon):
             ticket.message_ids.filtered(lambda m: m.author_id == self.contact_b),
             "Nothing of the other party enters the first ticket",
         )
-        self.assertEqual(self._envelope(received), ['bob@party-b.example'], "Only the other party hears back")
+        self.assertEqual(self._outside(received), ['bob@party-b.example'], "Only the other party hears back")
         self._assert_one_party(received, ['bob@party-b.example'], ['zoe@client.example'])
         for mail in received:
             self.assertNotIn(ticket.number, mail.data.decode(errors='replace'), "Nothing of the first ticket")
@@ -227,7 +237,7 @@ class TestMailEndToEnd(CabinetFactories, MailCommon):
             body="The permit is filed.", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=zoe.ids
         )
         received = self._send_queue()
-        self.assertEqual(self._envelope(received), ['zoe@client.example'])
+        self.assertEqual(self._outside(received), ['zoe@client.example'])
         self._assert_one_party(received, ['zoe@client.example'], [*hidden, bob_ticket.number.lower()])
 
         # 4. an auto-reply (out of office answering the acknowledgement): kept, never answered

@@ -448,8 +448,8 @@ class TestMailGateway(CabinetFactories, MailCommon):
         # (an address of several parties is never attributed); both include notifying the team's
         # leader of the email (in their inbox) and the ticket's followers (requester, team); the
         # reply to the (public) opening email is a public message, no longer an internal note
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=95):
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=97):
             ticket = self._process(subject="Measured")
         self.env.invalidate_all()
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=54):
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=55):
             self._reply(ticket, 'Alice A <alice@party-a.example>', "Re: Measured")
