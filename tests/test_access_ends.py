@@ -273,6 +273,11 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
         rule.domain_force = "[('mandate_id.agent_id.commercial_partner_id', '=', user.commercial_partner_id.id)]"
         token = self.ticket._portal_ensure_token()
         token_own = self.ticket_own._portal_ensure_token()
+        self.env.ref('cabinet_helpdesk.mt_ticket_new').internal = True
+        user_rule = self.env.ref('cabinet_helpdesk.cabinet_ticket_rule_user')
+        user_rule.domain_force = "[('team_id.member_ids', 'in', [user.id])]"
+        template = self.env.ref('cabinet_helpdesk.mail_template_ticket_acknowledgement')
+        template.body_html = "<p>Old acknowledgement</p>"
         spec = importlib.util.spec_from_file_location('cabinet_helpdesk_migration_19_0_1_1_0', MIGRATION)
         migration = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(migration)
@@ -289,6 +294,10 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
             .noupdate,
             "the rule stays the firm's to adapt",
         )
+        self.assertFalse(self.env.ref('cabinet_helpdesk.mt_ticket_new').internal, "the opening message is public")
+        self.assertIn("category_id.confidential", user_rule.domain_force, "the handling team keeps its HR tickets")
+        self.assertIn("/my/tickets/privacy", template.body_html, "the acknowledgement links the privacy notice")
+        self.assertIn("_get_share_url(pid=object.partner_id.id)", template.body_html)
         self.assertNotEqual(self.ticket.access_token, token, "a ticket filed under a mandate gets a new token")
         self.assertEqual(self.ticket_own.access_token, token_own)
 

@@ -385,6 +385,10 @@ class TestGdprLivedIn(CabinetCommon):
         self.assertEqual(len(ack), 1)
         self.assertIn("/my/tickets/privacy", ack.body)
         self.assertIn("privacy@firm.example", ack.body)
+        # the link to the ticket is signed for the requester: with it they answer and close,
+        # and it dies with their access (see tests/test_access_ends.py)
+        self.assertIn(f"pid={self.ticket.partner_id.id}", ack.body)
+        self.assertIn(f"hash={self.ticket._sign_token(self.ticket.partner_id.id)}", ack.body)
 
     def test_staff_request_shows_the_notice_once(self):
         Ticket = self.env['cabinet.ticket'].with_user(self.user_employee).with_context(cabinet_staff_request=True)

@@ -6,6 +6,9 @@
   ``security/ir_rules.xml``, the one place it is written.
 - The helpdesk users' rule (and its mirror on the analysis) lets the handling team of a
   confidential request type keep the tickets of that type when they are handed to another team.
+- The message opening a ticket (subtype ``mt_ticket_new``) is public: the party sees its own
+  request. The acknowledgement email links the privacy notice and the DPO's contact and signs
+  its link for the requester; it is applied again unless someone edited it.
 - Until this version a portal user could read a ticket's access token, so an agent may still
   hold the token of a ticket filed under its mandate: those tickets get new tokens (the links
   sent before to their requesters stop working; the next notification brings a new one).
@@ -22,6 +25,8 @@ from odoo.tools import convert, file_open
 _logger = logging.getLogger(__name__)
 
 RULES_FILE = 'cabinet_helpdesk/security/ir_rules.xml'
+SUBTYPES_FILE = 'cabinet_helpdesk/data/mail_message_subtype_data.xml'
+TEMPLATES_FILE = 'cabinet_helpdesk/data/mail_template_data.xml'
 RULE_IDS = (
     'cabinet_ticket_rule_portal_mandate',
     'cabinet_ticket_rule_user',
@@ -48,6 +53,14 @@ def migrate(cr, version):
         return
     env = api.Environment(cr, SUPERUSER_ID, {})
     _reload_records(env, RULES_FILE, RULE_IDS)
+    _reload_records(env, SUBTYPES_FILE, ('mt_ticket_new',))
+    template = env.ref('cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False)
+    if template and template.write_uid.id in (SUPERUSER_ID, env.ref('base.user_root').id):
+        _reload_records(env, TEMPLATES_FILE, ('mail_template_ticket_acknowledgement',))
+    elif template:
+        _logger.warning(
+            "The acknowledgement template was edited: add the privacy notice link and the signed ticket link by hand"
+        )
     tickets = env['cabinet.ticket'].with_context(active_test=False).search([('mandate_id', '!=', False)])
     tickets._cabinet_rotate_access_token()
     _logger.info("Portal rule of agents updated; new access tokens for %s ticket(s) under a mandate", len(tickets))
