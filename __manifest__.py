@@ -28,6 +28,7 @@
         'wizards/cabinet_ticket_merge_views.xml',
         'views/cabinet_ticket_views.xml',
         'views/cabinet_coordination_views.xml',
+        'views/cabinet_matter_views.xml',
         'views/cabinet_mail_pending_views.xml',
         'views/cabinet_team_views.xml',
         'views/cabinet_stage_views.xml',
@@ -48,10 +49,13 @@
         'report/cabinet_ticket_analysis_views.xml',
         'report/cabinet_team_analytics_templates.xml',
         'report/cabinet_record_of_processing_templates.xml',
+        'report/cabinet_matter_reports.xml',
+        'report/cabinet_matter_report_templates.xml',
         'views/cabinet_helpdesk_menus.xml',
     ],
     'demo': [
         'data/cabinet_helpdesk_demo.xml',
+        'data/cabinet_matter_demo.xml',
     ],
     'assets': {
         'web.assets_frontend': [
