@@ -20,10 +20,10 @@ class CabinetTicket(models.Model):
 
     # The rule: external followers and recipients of a ticket are contacts of its party, or the
     # agent party (and its contacts) of an active mandate of that party covering the ticket's
-    # request type today; internal users may follow when they may read the ticket. A person who adds anyone else gets a
-    # UserError naming the rule; an email or a scheduled action drops them and logs it. The last
-    # lines of defence (mail.followers, notification recipients, outgoing mail.mail) always drop.
-    # MAIL GATEWAY
+    # request type today; internal users may follow when they may read the ticket. A person who
+    # adds anyone else gets a UserError naming the rule; an email or a scheduled action drops
+    # them and logs it. The last lines of defence (mail.followers, notification recipients,
+    # outgoing mail.mail) always drop.
 
     # Mandate: an agent files for the party; the ticket stays the party's (the principal's)
     mandate_id = fields.Many2one(
