@@ -283,9 +283,7 @@ class CabinetTicket(models.Model):
         self.write({'user_id': self.env.uid})
 
     def action_close(self):
-        stage = self.env['cabinet.stage'].search([('is_closed', '=', True), ('fold', '=', True)], limit=1) or self.env[
-            'cabinet.stage'
-        ].search([('is_closed', '=', True)], limit=1)
+        stage = self._cabinet_closing_stage()
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.write({'stage_id': stage.id})
@@ -318,17 +316,6 @@ class CabinetTicket(models.Model):
             ticket.sudo().write({'stage_id': stage.id})
             ticket.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_comment')
         return True
-
-    def _cabinet_withdrawn_stage(self):
-        """The stage a withdrawn ticket goes to: the module's cancelling stage when its team uses
-        it, else the last closing stage of its team."""
-        self.ensure_one()
-        stages = self._stages_for_team(self.team_id).filtered('is_closed')
-        cancelled = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
-        stage = cancelled if cancelled in stages else stages[-1:]
-        if not stage:
-            raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
-        return stage
 
     # ------------------------------------------------------------
     # MAIL
@@ -412,6 +399,42 @@ class CabinetTicket(models.Model):
         return super()._rating_get_operator()
 
     # ------------------------------------------------------------
+    # STAGES
+    # ------------------------------------------------------------
+    # The one place that finds stages: those of a team (the first one is where tickets start),
+    # its closing and open ones. The portal's "waiting" filter names its own stage by XML id.
+
+    @api.model
+    def _stages_for_team(self, team):
+        """The stages ``team`` uses (the shared ones and its own), in order; without team, the
+        shared ones."""
+        domain = Domain('team_ids', '=', False)
+        if team:
+            domain |= Domain('team_ids', 'in', team.ids)
+        return self.env['cabinet.stage'].search(domain, order='sequence, id')
+
+    @api.model
+    def _cabinet_closing_stage(self):
+        """The firm's closing stage whatever the team: a folded one first, in stage order."""
+        return self.env['cabinet.stage'].search([('is_closed', '=', True)], order='fold desc, sequence, id', limit=1)
+
+    def _cabinet_withdrawn_stage(self):
+        """The stage a withdrawn ticket goes to: the module's cancelling stage when its team uses
+        it, else the last closing stage of its team."""
+        self.ensure_one()
+        stages = self._stages_for_team(self.team_id).filtered('is_closed')
+        cancelled = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
+        stage = cancelled if cancelled in stages else stages[-1:]
+        if not stage:
+            raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
+        return stage
+
+    def _cabinet_reopen_stage(self):
+        """The stage a reopened ticket goes back to: the first open stage of its team."""
+        self.ensure_one()
+        return self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
+
+    # ------------------------------------------------------------
     # ANALYTICS AND WORKS COUNCIL
     # ------------------------------------------------------------
 
@@ -468,13 +491,6 @@ class CabinetTicket(models.Model):
         return bool(
             self.env['res.users'].sudo().search_count([('partner_id', '=', partner.id), ('share', '=', False)], limit=1)
         )
-
-    @api.model
-    def _stages_for_team(self, team):
-        domain = Domain('team_ids', '=', False)
-        if team:
-            domain |= Domain('team_ids', 'in', team.ids)
-        return self.env['cabinet.stage'].search(domain, order='sequence, id')
 
     @api.model
     def _next_number(self, company):

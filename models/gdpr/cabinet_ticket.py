@@ -437,7 +437,7 @@ class CabinetTicket(models.Model):
             return
         stage = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
         if not stage or not stage.is_closed:
-            stage = self.env['cabinet.stage'].search([('is_closed', '=', True)], order='fold desc, sequence', limit=1)
+            stage = self._cabinet_closing_stage()
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.with_context(mail_notrack=True, tracking_disable=True).write({'stage_id': stage.id})

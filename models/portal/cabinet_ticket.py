@@ -240,8 +240,3 @@ class CabinetTicket(models.Model):
         # sudo: the token is readable by staff only; the caller ended someone's access
         for ticket in self.sudo().filtered('access_token'):
             ticket.access_token = str(uuid.uuid4())
-
-    def _cabinet_reopen_stage(self):
-        """The stage a reopened ticket goes back to: the first open stage of its team."""
-        self.ensure_one()
-        return self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
