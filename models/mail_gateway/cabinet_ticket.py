@@ -39,7 +39,7 @@ class CabinetTicket(models.Model):
         """Replies go back to the ticket: through the team's alias when it has one (the thread
         headers bring the reply to this ticket), else the company's catchall."""
         reply_to = super()._notify_get_reply_to_batch(defaults=defaults, author_ids=author_ids)
-        if self._name != 'cabinet.ticket' or not self:
+        if not self:
             return reply_to
         # sudo: the team's alias address is not personal data and is printed in every mail
         for ticket in self.sudo():
