@@ -8,7 +8,6 @@ from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.fields import Domain
 from odoo.http import request
-from odoo.tools import plaintext2html
 
 from odoo.addons.mail.controllers.thread import ThreadController
 from odoo.addons.portal.controllers.message_reaction import PortalMessageReactionController
@@ -317,12 +316,7 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_max_attachment_size(self):
         """Largest accepted file, in bytes (``cabinet_helpdesk.max_attachment_size_mb``, 20 MB)."""
-        value = request.env['ir.config_parameter'].sudo().get_param('cabinet_helpdesk.max_attachment_size_mb', '20')
-        try:
-            megabytes = int(value)
-        except ValueError:
-            megabytes = 20
-        return max(megabytes, 1) * 1024 * 1024
+        return int(request.env['cabinet.ticket']._cabinet_max_attachment_size_mb() * 1024 * 1024)
 
     def _cabinet_ticket_form_parse(self, post, files):
         """Return ``(values, category, attachments, errors)`` from the posted form.
@@ -391,55 +385,21 @@ class CabinetCustomerPortal(CustomerPortal):
         )
         return request.render('cabinet_helpdesk.portal_ticket_form', render_values)
 
-    @http.route('/my/tickets/new', type='http', auth='user', methods=['GET', 'POST'], website=True, sitemap=False)
-    def portal_ticket_new(self, **post):
-        if request.httprequest.method == 'GET':
-            return self._cabinet_ticket_form_render()
+    @http.route(
+        '/my/tickets/new', type='http', auth='user', methods=['GET'], website=True, sitemap=False, readonly=True
+    )
+    def portal_ticket_new(self, **kw):
+        return self._cabinet_ticket_form_render()
+
+    @http.route('/my/tickets/new', type='http', auth='user', methods=['POST'], website=True, sitemap=False)
+    def portal_ticket_new_submit(self, **post):
         files = request.httprequest.files.getlist('attachments')
         values, category, attachments, errors = self._cabinet_ticket_form_parse(post, files)
         if errors:
             return self._cabinet_ticket_form_render(values, errors)
-        partner = request.env.user.partner_id
-        if not partner.cabinet_privacy_ack_date:
-            self._cabinet_acknowledge_privacy(partner)
-        ticket_vals = {
-            'name': values['name'],
-            'description': plaintext2html(values['description']),
-            'partner_id': partner.id,
-            'channel': 'portal',
-        }
-        if category:
-            ticket_vals['category_id'] = category.id
-            if category.team_id:
-                ticket_vals['team_id'] = category.team_id.id
-        # sudo: portal users may not create tickets through the ORM; the party is the user's own
-        ticket_sudo = request.env['cabinet.ticket'].sudo().create(ticket_vals)
-        if attachments:
-            # created pending, as the user's own uploads, then linked to the ticket by message_post;
-            # HTML and SVG files are stored as plain text so they are never served as pages
-            attachments_sudo = (
-                request.env['ir.attachment']
-                .sudo()
-                .with_context(attachments_mime_plainxml=True)
-                .create(
-                    [
-                        {
-                            'name': name,
-                            'raw': content,
-                            'res_model': 'mail.compose.message',
-                            'res_id': 0,
-                        }
-                        for name, content in attachments
-                    ]
-                )
-            )
-            ticket_sudo.message_post(
-                body=request.env._("Documents sent with the request."),
-                author_id=partner.id,
-                attachment_ids=attachments_sudo.ids,
-                message_type='comment',
-                subtype_xmlid='mail.mt_comment',
-            )
+        ticket_sudo = request.env['cabinet.ticket']._cabinet_portal_create(
+            values['name'], values['description'], category, attachments
+        )
         # the ticket page confirms the request: its number and when to expect an answer
         return request.redirect(f'{ticket_sudo.access_url}?filed=1')
 

@@ -7,24 +7,24 @@ from . import cabinet_ticket
 from . import cabinet_ticket_linked_mixin
 from . import cabinet_ticket_reference_mixin
 from . import cabinet_mandate
-from . import mail_followers
 from . import rating_rating
 from . import ir_rule
-from . import mail_mail
-from . import mail_message
 from . import cabinet_coordination
-from . import cabinet_mail_pending
-from . import mail_thread
 from . import res_partner
 from . import res_company
-from . import cabinet_retention_policy
-from . import cabinet_retention_log
-from . import cabinet_sla_policy
 from . import res_config_settings
 from . import cabinet_analytics_log
 from . import ir_config_parameter
 from . import ir_attachment
-from . import cabinet_gdpr_log
 from . import cabinet_processor
 from . import cabinet_demo_history
 from . import matter
+
+# concerns extending the models above, each in its own folder (the last one runs first)
+from . import party_rule
+from . import mail_gateway
+from . import service_level
+from . import notifications
+from . import portal
+from . import gdpr
+from . import ticket_access

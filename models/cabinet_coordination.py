@@ -240,7 +240,7 @@ class CabinetCoordination(models.Model):
         refused = partners - allowed
         if not refused:
             return allowed
-        if self.env['cabinet.ticket']._cabinet_mail_driven(message_type):
+        if self.env['cabinet.party.thread']._cabinet_mail_driven(message_type):
             _logger.info(
                 "Coordination %s: ignored %s follower(s) or recipient(s) outside the firm's staff who may read it",
                 self.id,
@@ -277,7 +277,7 @@ class CabinetCoordination(models.Model):
             message_type = kwargs.get('message_type', 'notification')
             if outgoing_email_to:
                 # bare addresses never receive the coordination: refused for a person, dropped for an email
-                if not self.env['cabinet.ticket']._cabinet_mail_driven(message_type):
+                if not self.env['cabinet.party.thread']._cabinet_mail_driven(message_type):
                     raise UserError(
                         self.env._(
                             "Messages of coordination %(coordination)s go to the firm's staff only, never to an "

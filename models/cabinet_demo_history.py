@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.fields import Command
 from odoo.tools import SQL
 
-from .cabinet_ticket import PRIORITIES
+from .const import PRIORITIES
 
 # Marks a database whose history was built (the mandate of the history): building it is done once.
 HISTORY_MARKER = 'cabinet_helpdesk.cabinet_mandate_history_demo'

@@ -8,6 +8,22 @@ _logger = logging.getLogger(__name__)
 
 INDIVIDUAL_ANALYTICS_PARAM = 'cabinet_helpdesk.individual_analytics'
 
+# Every setting the module reads (system parameters, most of them on the settings page), with
+# its type, its default (unset, empty or invalid) and the least value it takes. Read them with
+# ``ir.config_parameter._cabinet_get_setting(key)`` only.
+SETTINGS = {
+    # works council: per-employee figures in reports (off unless the firm turns them on)
+    INDIVIDUAL_ANALYTICS_PARAM: (bool, False, None),
+    # the assignee gets a to-do this many days before a ticket's deadline
+    'cabinet_helpdesk.deadline_reminder_days': (int, 2, None),
+    # open tickets without news for this many days go into the team leader's digest
+    'cabinet_helpdesk.stale_days': (int, 14, 1),
+    # days after closing during which the party may reopen a ticket from the portal (0: never)
+    'cabinet_helpdesk.portal_reopen_days': (int, 30, 0),
+    # largest file accepted with a request, from the portal or by email, in MB (more than 0)
+    'cabinet_helpdesk.max_attachment_size_mb': (float, 20, None),
+}
+
 
 class IrConfigParameter(models.Model):
     """Watch the works-council switch ``cabinet_helpdesk.individual_analytics``.
@@ -50,13 +66,35 @@ class IrConfigParameter(models.Model):
         return res
 
     @api.model
+    def _cabinet_get_setting(self, key):
+        """The value of setting ``key`` of ``SETTINGS``, typed: its default when unset, empty or
+        invalid (an invalid value is logged), raised to its least value. Read with ``sudo()``:
+        any user may know the firm's settings, system parameters are readable by administrators
+        only."""
+        kind, default, minimum = SETTINGS[key]
+        value = self.sudo().get_param(key)
+        if value in (None, False, ''):
+            return default
+        if kind is bool:
+            return str2bool(value, default=default)
+        try:
+            value = kind(value)
+        except ValueError:
+            _logger.warning("Setting %s is not a valid %s (%r): using %s", key, kind.__name__, value, default)
+            return default
+        if kind is float and value <= 0:
+            _logger.warning("Setting %s must be more than 0 (%r): using %s", key, value, default)
+            return default
+        return value if minimum is None else max(value, minimum)
+
+    @api.model
     def _cabinet_individual_analytics(self):
         """Whether per-employee analytics are on (the works-council switch, off by default).
 
         Any user may know whether the switch is on: the value is read with ``sudo()`` because
         system parameters are readable by administrators only.
         """
-        return str2bool(self.sudo().get_param(INDIVIDUAL_ANALYTICS_PARAM) or 'False', default=False)
+        return self._cabinet_get_setting(INDIVIDUAL_ANALYTICS_PARAM)
 
     @api.model
     def _cabinet_individual_analytics_changed(self, previous):

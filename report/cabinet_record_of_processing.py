@@ -21,10 +21,7 @@ class ReportCabinetRecordOfProcessing(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         user = self.env.user
-        if not (
-            user.has_group('cabinet_helpdesk.group_cabinet_dpo')
-            or user.has_group('cabinet_helpdesk.group_cabinet_manager')
-        ):
+        if not (user._cabinet_is_dpo() or user.has_group('cabinet_helpdesk.group_cabinet_manager')):
             raise AccessError(
                 self.env._(
                     "Only the data protection officer and helpdesk administrators print the record of "

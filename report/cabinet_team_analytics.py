@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import format_date
 
-from ..models.cabinet_ticket import SLA_STATUSES
+from ..models.const import SLA_STATUSES
 from .cabinet_ticket_analysis import AGE_BUCKETS
 
 MONTHS = 6

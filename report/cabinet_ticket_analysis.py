@@ -3,7 +3,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-from ..models.cabinet_ticket import PRIORITIES, SLA_STATUSES
+from ..models.const import CHANNELS, PRIORITIES, SLA_STATUSES
 from ..models.res_partner import PARTY_TYPES
 
 AGE_BUCKETS = [
@@ -38,9 +38,7 @@ class CabinetTicketAnalysis(models.Model):
     stage_id = fields.Many2one('cabinet.stage', readonly=True)
     commercial_partner_id = fields.Many2one('res.partner', string="Party", readonly=True)
     party_type = fields.Selection(PARTY_TYPES, readonly=True)
-    channel = fields.Selection(
-        [('email', "Email"), ('portal', "Portal"), ('phone', "Phone"), ('internal', "Internal")], readonly=True
-    )
+    channel = fields.Selection(CHANNELS, readonly=True)
     priority = fields.Selection(PRIORITIES, readonly=True)
     user_id = fields.Many2one(
         'res.users',

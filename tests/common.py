@@ -1,4 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import re
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -9,6 +10,7 @@ from markupsafe import Markup
 from odoo import fields
 from odoo.fields import Command
 from odoo.tests import TransactionCase, freeze_time, new_test_user
+from odoo.tools import email_normalize
 
 
 class CabinetFactories:
@@ -88,6 +90,15 @@ class CabinetFactories:
             email='dora@firm.example',
             groups='cabinet_helpdesk.group_cabinet_dpo',
         )
+
+    @staticmethod
+    def _csrf_from(html):
+        """The CSRF token of the form in the page ``html``."""
+        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+    def _sent_to(self):
+        """Normalized addresses of every email built during the mail mock (``MockEmail``)."""
+        return sorted(email_normalize(address) for mail in self._mails for address in mail['email_to'])
 
     @contextmanager
     def _at(self, when):

@@ -4,7 +4,6 @@ access ended: the links, tokens and sessions collected while allowed are tried a
 
 import importlib.util
 import os
-import re
 from datetime import timedelta
 
 from odoo import fields
@@ -309,7 +308,7 @@ class AccessEndsHttpCase(AccessEndsFactories, HttpCase):
         cls._setup_access_data()
 
     def _csrf(self, url='/web/login'):
-        return re.search(r'name="csrf_token" value="([^"]+)"', self.url_open(url).text).group(1)
+        return self._csrf_from(self.url_open(url).text)
 
     def _json(self, route, **params):
         return self.url_open(route, json={'params': {'thread_model': 'cabinet.ticket', **params}}).json()

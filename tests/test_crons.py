@@ -211,7 +211,7 @@ class TestStaleDigest(CabinetCronCommon):
         with (
             self._at(self.now),
             self.mock_mail_gateway(),
-            patch('odoo.addons.cabinet_helpdesk.models.cabinet_ticket.STALE_DIGEST_MAX_LINES', 1),
+            patch('odoo.addons.cabinet_helpdesk.models.service_level.cabinet_team.STALE_DIGEST_MAX_LINES', 1),
         ):
             self._run_cron('_cron_stale_digest')
         body = self._digests(self.user_a).body_html

@@ -12,10 +12,10 @@ from odoo.tools.misc import limited_field_access_token
 
 from odoo.addons.mail.tests.common import MailCommon
 
-from ..models import cabinet_ticket
+from ..models.party_rule import cabinet_ticket
 from .common import CabinetFactories
 
-TICKET_LOGGER = 'odoo.addons.cabinet_helpdesk.models.cabinet_ticket'
+TICKET_LOGGER = 'odoo.addons.cabinet_helpdesk.models.party_rule.cabinet_ticket'
 
 
 class CabinetFollowersCase(CabinetFactories, MailCommon):

@@ -1,7 +1,6 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import io
 import json
-import re
 import zipfile
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -579,15 +578,12 @@ class TestGdprLivedInPortal(CabinetFactories, HttpCase):
         cls.company.cabinet_dpo_partner_id = cls._create_party("Privacy Desk", email='privacy@firm.example')
         cls.ticket = cls._create_lived_in_ticket(cls.portal_a.partner_id)
 
-    def _csrf(self, html):
-        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
     def test_download_my_data_with_a_lived_in_ticket(self):
         self.authenticate('cab_portal', 'cab_portal')
         page = self.url_open('/my/tickets/privacy')
         self.assertEqual(page.status_code, 200)
         self.assertIn("privacy@firm.example", page.text, "The notice names the DPO's contact")
-        response = self.url_open('/my/tickets/privacy/export', data={'csrf_token': self._csrf(page.text)})
+        response = self.url_open('/my/tickets/privacy/export', data={'csrf_token': self._csrf_from(page.text)})
         self.assertEqual(response.status_code, 200)
         members = _read_zip(response.content)
         dossier = _dossier(members, self.ticket.number)

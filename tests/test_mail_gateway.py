@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
-from odoo.tools import email_normalize, mute_logger
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCommon
 
@@ -62,10 +62,6 @@ class TestMailGateway(CabinetFactories, MailCommon):
             extra=f'In-Reply-To: {first_email.message_id}\nReferences: {first_email.message_id}\n',
             **kwargs,
         )
-
-    def _sent_to(self):
-        """Normalized addresses of every email built during the mock."""
-        return sorted(email_normalize(address) for mail in self._mails for address in mail['email_to'])
 
     # ------------------------------------------------------------
     # New tickets

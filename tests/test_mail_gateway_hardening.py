@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.service import model as service_model
 from odoo.tests import HttpCase, tagged
-from odoo.tools import email_normalize, mute_logger
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import MailCommon
 
@@ -106,10 +106,6 @@ class MailGatewayHardeningCase(CabinetFactories, MailCommon):
 
     def _pending(self, subject):
         return self.env['cabinet.mail.pending'].search([('name', '=', subject)])
-
-    def _sent_to(self):
-        """Normalized addresses of every email built during the mock."""
-        return sorted(email_normalize(address) for mail in self._mails for address in mail['email_to'])
 
     def _emails_of(self, ticket):
         return ticket.message_ids.filtered(lambda m: m.message_type == 'email')
@@ -297,12 +293,12 @@ class TestMailGatewayUnreadable(MailGatewayHardeningCase):
             with (
                 self.subTest(charset=charset),
                 self.mock_mail_gateway(),
-                mute_logger('odoo.addons.cabinet_helpdesk.models.mail_thread'),
+                mute_logger('odoo.addons.cabinet_helpdesk.models.mail_gateway.mail_thread'),
             ):
                 self._message_process(raw)
                 self._assert_kept(subject, raw)
 
-    @mute_logger('odoo.addons.cabinet_helpdesk.models.mail_thread')
+    @mute_logger('odoo.addons.cabinet_helpdesk.models.mail_gateway.mail_thread')
     def test_deeply_nested_multipart(self):
         subject = "Nested a thousand times"
         raw = (
@@ -318,7 +314,7 @@ class TestMailGatewayUnreadable(MailGatewayHardeningCase):
             self._message_process(raw)
         self.assertEqual(self._pending(subject), pending)
 
-    @mute_logger('odoo.addons.cabinet_helpdesk.models.mail_thread')
+    @mute_logger('odoo.addons.cabinet_helpdesk.models.mail_gateway.mail_thread')
     def test_unreadable_reply(self):
         with self.mock_mail_gateway():
             ticket = self._process(subject="Readable first")

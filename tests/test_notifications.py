@@ -1,5 +1,4 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-import re
 from datetime import timedelta
 
 from odoo import fields
@@ -405,7 +404,7 @@ class CabinetPortalNotificationsCase(CabinetNotificationsFactories, HttpCase):
         cls.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_reopen_days', '30')
 
     def _csrf(self, url):
-        return re.search(r'name="csrf_token" value="([^"]+)"', self.url_open(url).text).group(1)
+        return self._csrf_from(self.url_open(url).text)
 
     def _file(self, name, category):
         response = self.url_open(

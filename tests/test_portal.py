@@ -1,6 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import io
-import re
 import zipfile
 from datetime import timedelta
 
@@ -41,9 +40,6 @@ class CabinetPortalCase(CabinetFactories, HttpCase):
             subtype_xmlid='mail.mt_comment',
             author_id=cls.user_b.partner_id.id,
         )
-
-    def _csrf_from(self, html):
-        return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
     def _csrf(self, url='/my/tickets/new'):
         return self._csrf_from(self.url_open(url).text)

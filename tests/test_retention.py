@@ -323,7 +323,7 @@ class TestRetention(CabinetRetentionCommon):
         self.assertTrue(due.anonymized)
         self.assertFalse(to_delete.exists())
 
-    @mute_logger('odoo.addons.cabinet_helpdesk.models.cabinet_ticket')
+    @mute_logger('odoo.addons.cabinet_helpdesk.models.gdpr.cabinet_ticket')
     def test_failing_ticket_is_isolated(self):
         tickets = self.env['cabinet.ticket']
         for index in range(3):

@@ -18,7 +18,7 @@ from odoo.addons.mail.tests.common import MailCommon
 from .common import CabinetFactories
 
 RULE_LOGGERS = ('odoo.addons.base.models.ir_rule', 'odoo.addons.base.models.ir_model')
-TICKET_LOGGER = 'odoo.addons.cabinet_helpdesk.models.cabinet_ticket'
+TICKET_LOGGER = 'odoo.addons.cabinet_helpdesk.models.party_rule.cabinet_ticket'
 MERGE_SPEC = {'target_ticket_id': {'fields': {'display_name': {}}}, 'warning': {}, 'ticket_ids': {}}
 
 

@@ -62,7 +62,7 @@ class CabinetTicketLegalHold(models.TransientModel):
         """Place or lift the hold on the tickets the data protection officer may read; the tracked
         change carries the reason, as an internal note on each ticket."""
         self.ensure_one()
-        if not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo'):
+        if not self.env.user._cabinet_is_dpo():
             raise AccessError(self.env._("Only the data protection officer may place or lift a legal hold."))
         reason = (self.reason or '').strip()
         if not reason:
@@ -93,7 +93,7 @@ class CabinetTicketLegalHold(models.TransientModel):
         data protection officer only (sudo: confidential tickets are reached without being read
         in the ticket views)."""
         self.ensure_one()
-        if not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo'):
+        if not self.env.user._cabinet_is_dpo():
             raise AccessError(self.env._("Only the data protection officer may place or lift a legal hold."))
         self.partner_id.check_access('read')
         persons_sudo = self.partner_id._cabinet_gdpr_persons()

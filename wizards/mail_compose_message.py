@@ -2,18 +2,21 @@
 from odoo import models
 from odoo.tools.mail import email_normalize_all
 
+from ..models.party_rule.cabinet_party_thread import is_party_thread
+
 
 class MailComposeMessage(models.TransientModel):
     _inherit = 'mail.compose.message'
 
     def _prepare_mail_values(self, res_ids):
-        """Mass mailing on tickets: each mail goes to its ticket's party only. The composer's
-        recipients and the template's To/Cc are checked against each ticket's follower rule and
-        refused when someone else is in them (comment mode is checked by ``message_post``)."""
+        """Mass mailing on threads of one party (``cabinet.party.thread``, e.g. tickets): each mail
+        goes to its record's party only. The composer's recipients and the template's To/Cc are
+        checked against each record's follower rule and refused when someone else is in them
+        (comment mode is checked by ``message_post``)."""
         mail_values_all = super()._prepare_mail_values(res_ids)
-        if self.composition_mode != 'mass_mail' or self.model != 'cabinet.ticket':
+        if self.composition_mode != 'mass_mail' or not is_party_thread(self.env, self.model):
             return mail_values_all
-        for ticket in self.env['cabinet.ticket'].browse(list(mail_values_all)):
+        for ticket in self.env[self.model].browse(list(mail_values_all)):
             values = mail_values_all[ticket.id]
             partner_ids = [
                 command[1]

@@ -69,7 +69,7 @@ class ResPartnerDataRequest(models.TransientModel):
     def action_record(self):
         """Post the request on the partner (and the ticket) and plan the reminder."""
         self.ensure_one()
-        if not self.env.user.has_group('cabinet_helpdesk.group_cabinet_dpo'):
+        if not self.env.user._cabinet_is_dpo():
             raise AccessError(self.env._("Only the data protection officer records data subject requests."))
         self.partner_id.check_access('read')
         if self.ticket_id:

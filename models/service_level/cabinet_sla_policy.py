@@ -1,7 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from odoo import fields, models
 
-from .cabinet_ticket import PRIORITIES
+from ..const import PRIORITIES
 
 
 class CabinetSlaPolicy(models.Model):

@@ -1,0 +1,4 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from . import cabinet_mail_pending
+from . import cabinet_ticket
+from . import mail_thread

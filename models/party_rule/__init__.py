@@ -1,0 +1,6 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from . import cabinet_party_thread
+from . import cabinet_ticket
+from . import mail_followers
+from . import mail_mail
+from . import res_partner

@@ -1,0 +1,532 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import format_date, format_datetime
+
+from ..const import (
+    SLA_STATUSES,
+)
+
+_logger = logging.getLogger(__name__)
+
+# A pending service level deadline is at risk when less than this share of its window is left.
+SLA_AT_RISK_SHARE = 0.2
+
+
+class CabinetTicket(models.Model):
+    """Service levels and reminders: deadlines, status, escalation, reminders and to-dos, the
+    stale-ticket digest."""
+
+    _inherit = 'cabinet.ticket'
+
+    # Service levels and reminders (scheduled actions keep the status, escalation and reminders up to date)
+    sla_policy_id = fields.Many2one(
+        'cabinet.sla.policy',
+        string="Service Level",
+        compute='_compute_sla_policy_id',
+        store=True,
+        precompute=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+        copy=False,
+        check_company=True,
+        help="Matched from the team, request type and priority: the request type's own service level "
+        "first, then the team's most specific policy.",
+    )
+    sla_response_deadline = fields.Datetime(
+        string="First Answer Due",
+        compute='_compute_sla_deadlines',
+        store=True,
+        precompute=True,
+        copy=False,
+        help="The party must get a first public answer by then (working hours of the team).",
+    )
+    sla_resolve_deadline = fields.Datetime(
+        string="Resolution Due",
+        compute='_compute_sla_deadlines',
+        store=True,
+        precompute=True,
+        copy=False,
+        help="The ticket must be closed by then (working hours of the team).",
+    )
+    first_response_date = fields.Datetime(
+        string="First Answered On",
+        readonly=True,
+        copy=False,
+        help="When a staff member first sent a public message to the party.",
+    )
+    sla_status = fields.Selection(
+        SLA_STATUSES,
+        string="Service Level Status",
+        compute='_compute_sla_status',
+        store=True,
+        precompute=True,
+        index=True,
+        copy=False,
+    )
+    sla_next_check = fields.Datetime(
+        compute='_compute_sla_status',
+        store=True,
+        precompute=True,
+        index=True,
+        copy=False,
+        export_string_translation=False,
+        help="When the service level status may change next; the scheduled action looks at the ticket then.",
+    )
+    escalation_level = fields.Integer(
+        readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated."
+    )
+    reminder_sent_date = fields.Date(
+        compute='_compute_reminder_sent_date',
+        store=True,
+        precompute=True,
+        copy=False,
+        export_string_translation=False,
+        help="When the reminder of the reminder date was given; cleared when the reminder date changes.",
+    )
+    deadline_reminder_date = fields.Date(
+        compute='_compute_deadline_reminder_date',
+        store=True,
+        precompute=True,
+        copy=False,
+        export_string_translation=False,
+        help="When the approaching deadline was announced to the assignee; cleared when the deadline changes.",
+    )
+
+    @api.depends('team_id', 'category_id.sla_policy_id', 'priority')
+    def _compute_sla_policy_id(self):
+        policies = self.env['cabinet.sla.policy'].search([('team_id', 'in', self.team_id.ids)])
+        for ticket in self:
+            ticket.sla_policy_id = ticket._cabinet_sla_match_policy(policies)
+
+    @api.depends(
+        'create_date', 'sla_policy_id.response_hours', 'sla_policy_id.resolve_hours', 'team_id.resource_calendar_id'
+    )
+    def _compute_sla_deadlines(self):
+        plans = {}
+        for ticket in self:
+            policy = ticket.sla_policy_id
+            if not policy:
+                ticket.sla_response_deadline = ticket.sla_resolve_deadline = False
+                continue
+            # before the ticket is saved (precompute), its creation date will be the transaction's time
+            start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
+            calendar = (
+                ticket.team_id.resource_calendar_id
+                or policy.team_id.resource_calendar_id
+                or ticket.company_id.resource_calendar_id
+            )
+            ticket.sla_response_deadline = self._cabinet_sla_plan(calendar, start, policy.response_hours, plans)
+            ticket.sla_resolve_deadline = self._cabinet_sla_plan(calendar, start, policy.resolve_hours, plans)
+
+    @api.depends(
+        'sla_policy_id',
+        'sla_response_deadline',
+        'sla_resolve_deadline',
+        'first_response_date',
+        'stage_id.is_closed',
+        'closed_date',
+        'escalation_level',
+    )
+    def _compute_sla_status(self):
+        now = fields.Datetime.now()
+        for ticket in self:
+            ticket.sla_status, ticket.sla_next_check, _breaches = ticket._cabinet_sla_evaluate(now)
+
+    @api.depends('reminder_date')
+    def _compute_reminder_sent_date(self):
+        # a new reminder date is a new reminder to give
+        for ticket in self:
+            ticket.reminder_sent_date = False
+
+    @api.depends('date_deadline')
+    def _compute_deadline_reminder_date(self):
+        # a new deadline deserves its own announcement
+        for ticket in self:
+            ticket.deadline_reminder_date = False
+
+    def _message_post_after_hook(self, message, msg_values):
+        """The first public message of a staff member to the party is the first response of the
+        service level (a note or the party's own messages are not)."""
+        result = super()._message_post_after_hook(message, msg_values)
+        if (
+            not self.first_response_date
+            and msg_values.get('message_type') in ('comment', 'email')
+            and msg_values.get('subtype_id') == self.env['ir.model.data']._xmlid_to_res_id('mail.mt_comment')
+            and message.author_id
+            and message.author_id.commercial_partner_id != self.commercial_partner_id
+            and self._cabinet_is_staff(message.author_id)
+        ):
+            # whoever may post on the ticket records when it was answered, even without write access
+            self.sudo().first_response_date = message.date or fields.Datetime.now()
+        return result
+
+    @api.model
+    def _cron_update_sla(self, batch_size=200):
+        """Refresh the service level status of the tickets whose status may have changed since the
+        last run (``sla_next_check`` is due), and escalate each newly breached deadline once.
+
+        Resumable: refreshing a ticket moves its ``sla_next_check`` to the future and escalating
+        raises its ``escalation_level`` in the same transaction, so a rerun neither repeats nor skips.
+        """
+        now = fields.Datetime.now()
+        domain = Domain('sla_next_check', '<=', now) & Domain('sla_policy_id', '!=', False)
+        status_fields = [self._fields['sla_status'], self._fields['sla_next_check']]
+        while tickets := self.search(domain, limit=batch_size, order='sla_next_check, id').try_lock_for_update():
+            for field in status_fields:
+                self.env.add_to_compute(field, tickets)
+            tickets._recompute_recordset(['sla_status', 'sla_next_check'])
+            tickets._cabinet_sla_escalate()
+            if not self.env['ir.cron']._commit_progress(len(tickets), remaining=self.search_count(domain)):
+                break
+
+    @api.model
+    def _cron_send_reminders(self, batch_size=200):
+        """Give each open ticket's assignee (or its team leader) a to-do when the ticket's reminder
+        date has come, and once when its deadline is near (setting
+        ``cabinet_helpdesk.deadline_reminder_days``, 2 days by default).
+
+        Resumable: each reminder is marked as given in the same transaction
+        (``reminder_sent_date``, ``deadline_reminder_date``); changing the date gives a new one.
+        """
+        today = fields.Date.context_today(self)
+        days = self.env['ir.config_parameter']._cabinet_get_setting('cabinet_helpdesk.deadline_reminder_days')
+        open_tickets = Domain('is_closed', '=', False)
+        steps = [
+            (
+                open_tickets & Domain('reminder_date', '<=', today) & Domain('reminder_sent_date', '=', False),
+                lambda tickets: tickets._cabinet_send_date_reminder(),
+            ),
+        ]
+        if days >= 0:
+            steps.append(
+                (
+                    open_tickets
+                    & Domain('date_deadline', '<=', today + timedelta(days=days))
+                    & Domain('deadline_reminder_date', '=', False),
+                    lambda tickets: tickets._cabinet_send_deadline_reminder(),
+                )
+            )
+        for domain, send in steps:
+            while tickets := self.search(domain, limit=batch_size, order='id').try_lock_for_update():
+                send(tickets)
+                if not self.env['ir.cron']._commit_progress(len(tickets), remaining=self.search_count(domain)):
+                    return
+
+    @api.model
+    def _cron_stale_digest(self, batch_size=20):
+        """Scheduled action of the stale-ticket digest: see ``cabinet.team._cron_stale_digest``."""
+        return self.env['cabinet.team']._cron_stale_digest(batch_size=batch_size)
+
+    def _cabinet_sla_match_policy(self, policies):
+        """Return the service level of this ticket: the request type's own service level if it has
+        one, else the most specific of ``policies`` for the ticket's team, request type and priority
+        (a policy naming the request type before a general one, then the highest minimum priority).
+
+        :param policies: candidate ``cabinet.sla.policy`` records, e.g. all those of the teams
+        """
+        self.ensure_one()
+        if self.category_id.sla_policy_id.active:
+            return self.category_id.sla_policy_id
+        candidates = policies.filtered(
+            lambda policy: (
+                policy.team_id == self.team_id
+                and policy.priority <= self.priority
+                and (not policy.category_ids or self.category_id in policy.category_ids)
+            )
+        )
+        return min(
+            candidates,
+            key=lambda policy: (not policy.category_ids, -int(policy.priority), policy.sequence, policy.id),
+            default=self.env['cabinet.sla.policy'],
+        )
+
+    @api.model
+    def _cabinet_sla_plan(self, calendar, start, hours, cache):
+        """Return the moment ``hours`` working hours of ``calendar`` after ``start`` (public holidays
+        of the calendar excluded), or ``False`` when there is no target.
+
+        Without a calendar, or with one without any working time, the hours run around the clock.
+        """
+        if not hours:
+            return False
+        key = (calendar.id, start, hours)
+        if key not in cache:
+            deadline = calendar.plan_hours(hours, start, compute_leaves=True) if calendar else False
+            if not deadline:
+                deadline = start + timedelta(hours=hours)
+            cache[key] = self._cabinet_ceil_seconds(deadline)
+        return cache[key]
+
+    @api.model
+    def _cabinet_ceil_seconds(self, moment):
+        # stored datetimes keep whole seconds: round up so that a moment is never seen as passed too early
+        if moment.microsecond:
+            return moment.replace(microsecond=0) + timedelta(seconds=1)
+        return moment
+
+    def _cabinet_sla_evaluate(self, now):
+        """Return ``(status, next_check, breaches)`` of this ticket at ``now``.
+
+        A deadline is met when its work was done in time (first answer: first staff message or
+        closing; resolution: closing), breached when done late or not done by the deadline, and at
+        risk when it is pending with less than ``SLA_AT_RISK_SHARE`` of its window left.
+        ``next_check`` is the next moment the status can change (or now, when a breach awaits
+        its escalation), ``False`` when nothing more can happen.
+        """
+        self.ensure_one()
+        if not self.sla_policy_id:
+            return False, False, 0
+        is_closed = self.stage_id.is_closed  # not the stored related field: this runs before saving too
+        closed_at = is_closed and (self.closed_date or now)
+        targets = []
+        if self.sla_response_deadline:
+            targets.append((self.sla_response_deadline, self.first_response_date or closed_at))
+        if self.sla_resolve_deadline:
+            targets.append((self.sla_resolve_deadline, closed_at))
+        start = (self.create_date or self.env.cr.now()).replace(microsecond=0)
+        breaches = 0
+        pending = []
+        for deadline, done_at in targets:
+            if done_at:
+                breaches += done_at > deadline
+            elif now >= deadline:
+                breaches += 1
+            else:
+                pending.append(deadline)
+        thresholds = []
+        at_risk = False
+        for deadline in pending:
+            risk_from = self._cabinet_ceil_seconds(deadline - (deadline - start) * SLA_AT_RISK_SHARE)
+            at_risk = at_risk or now >= risk_from
+            thresholds.append(risk_from if not breaches and risk_from > now else deadline)
+        if breaches:
+            status = 'breached'
+        elif at_risk:
+            status = 'at_risk'
+        elif targets and not pending:
+            status = 'met'
+        else:
+            status = 'ok'
+        if is_closed:
+            next_check = False
+        elif breaches > self.escalation_level:
+            next_check = now
+        else:
+            next_check = min(thresholds, default=False)
+        return status, next_check, breaches
+
+    def _cabinet_sla_escalate(self):
+        """Escalate each breached service level deadline of open tickets once: a to-do (with its
+        email) for the policy's escalation contact, else the team leader, else the assignee (the
+        first of them who may read the ticket), and ``escalation_level`` raised to the number of
+        breached deadlines."""
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        todos = {}
+        for ticket in self:
+            _status, _next, breaches = ticket._cabinet_sla_evaluate(now)
+            if ticket.is_closed or breaches <= ticket.escalation_level:
+                continue
+            # sudo: the escalation level is the scheduled action's own (a protected field)
+            ticket.sudo().escalation_level = breaches
+            missed = []
+            if ticket.sla_response_deadline and not ticket.first_response_date and now >= ticket.sla_response_deadline:
+                missed.append(
+                    self.env._(
+                        "no first answer since %(deadline)s",
+                        deadline=format_datetime(self.env, ticket.sla_response_deadline),
+                    )
+                )
+            elif (
+                ticket.first_response_date
+                and ticket.sla_response_deadline
+                and ticket.first_response_date > ticket.sla_response_deadline
+            ):
+                missed.append(
+                    self.env._(
+                        "first answer later than %(deadline)s",
+                        deadline=format_datetime(self.env, ticket.sla_response_deadline),
+                    )
+                )
+            if ticket.sla_resolve_deadline and now >= ticket.sla_resolve_deadline:
+                missed.append(
+                    self.env._(
+                        "not resolved since %(deadline)s",
+                        deadline=format_datetime(self.env, ticket.sla_resolve_deadline),
+                    )
+                )
+            candidates = ticket.sla_policy_id.escalate_to_id | ticket.team_id.leader_id | ticket.user_id
+            recipient = next(
+                (user for user in candidates if user.active and ticket.with_user(user).has_access('read')),
+                self.env['res.users'],
+            )
+            todos[ticket] = (
+                recipient,
+                self.env._("Escalation: service level breached"),
+                today,
+                self.env._(
+                    "Service level %(policy)s breached: %(missed)s.",
+                    policy=ticket.sla_policy_id.name,
+                    missed=", ".join(missed),
+                ),
+            )
+        self._cabinet_create_todos(todos, notify=True)
+
+    def _cabinet_send_date_reminder(self):
+        """Give the reminder of the reminder date and mark it as given."""
+        today = fields.Date.context_today(self)
+        users = self._cabinet_reminder_users()
+        self._cabinet_create_todos(
+            {
+                ticket: (
+                    users[ticket],
+                    self.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
+                    today,
+                    self.env._("You asked to be reminded of this ticket today."),
+                )
+                for ticket in self
+            }
+        )
+        # sudo: the reminder markers are the scheduled action's own (protected fields)
+        self.sudo().reminder_sent_date = today
+
+    def _cabinet_send_deadline_reminder(self):
+        """Announce the approaching (or passed) deadline once and mark it as announced."""
+        today = fields.Date.context_today(self)
+        users = self._cabinet_reminder_users()
+        self._cabinet_create_todos(
+            {
+                ticket: (
+                    users[ticket],
+                    self.env._(
+                        "Deadline on %(date)s: %(ticket)s",
+                        date=format_date(self.env, ticket.date_deadline),
+                        ticket=ticket.display_name,
+                    ),
+                    max(ticket.date_deadline, today),
+                    self.env._("The deadline of this ticket is near: answer the party or move the deadline."),
+                )
+                for ticket in self
+            }
+        )
+        # sudo: the reminder markers are the scheduled action's own (protected fields)
+        self.sudo().deadline_reminder_date = today
+
+    def _cabinet_reminder_user(self):
+        """Who is reminded of this ticket (see ``_cabinet_reminder_users``)."""
+        self.ensure_one()
+        return self._cabinet_reminder_users()[self]
+
+    def _cabinet_reminder_users(self):
+        """Who is reminded of each ticket of ``self``: the first active user who may read it among
+        its assignee, its team leader and the leader of its request type's handling team (the
+        one who may read a confidential ticket handed to another team).
+
+        :return: dict ``{ticket: res.users}`` (an empty recordset when nobody may be reminded)
+        """
+        result = dict.fromkeys(self, self.env['res.users'])
+        left = self
+        for candidate in (
+            lambda ticket: ticket.user_id,
+            lambda ticket: ticket.team_id.leader_id,
+            lambda ticket: ticket.category_id.team_id.leader_id,
+        ):
+            # one check per distinct user, on all their tickets at once
+            tickets_by_user = defaultdict(lambda: self.browse())
+            for ticket in left:
+                user = candidate(ticket)
+                if user.active:
+                    tickets_by_user[user] |= ticket
+            for user, tickets in tickets_by_user.items():
+                for ticket in tickets._cabinet_filtered_readable(user):
+                    result[ticket] = user
+                    left -= ticket
+            if not left:
+                break
+        return result
+
+    @api.model
+    def _cabinet_create_todos(self, todos, notify=False):
+        """Create the to-dos of several tickets in one go; a ticket without anyone to warn gets a
+        note instead. A failing ticket is logged and does not stop the others.
+
+        :param todos: dict ``{ticket: (user, summary, date_deadline, note)}``
+        :param notify: also email each user about their new to-do (otherwise it shows in their
+            activities only)
+        """
+        todo_type = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
+        model_id = self.env['ir.model']._get_id(self._name)
+        # a to-do shows the ticket's name to its user: only for those who may read the ticket
+        tickets_by_user = defaultdict(lambda: self.browse())
+        for ticket, (user, *_rest) in todos.items():
+            if user:
+                tickets_by_user[user] |= ticket
+        readable = {user: tickets._cabinet_filtered_readable(user) for user, tickets in tickets_by_user.items()}
+        vals_list = []
+        for ticket, (user, summary, date_deadline, note) in todos.items():
+            if user and ticket not in readable[user]:
+                _logger.info("Ticket %s: no to-do for user %s, who cannot read the ticket", ticket.id, user.id)
+                user = self.env['res.users']
+            if user and todo_type:
+                vals_list.append(
+                    {
+                        'res_model_id': model_id,
+                        'res_id': ticket.id,
+                        'activity_type_id': todo_type.id,
+                        'summary': summary,
+                        'note': note,
+                        'date_deadline': date_deadline,
+                        'user_id': user.id,
+                    }
+                )
+            else:
+                ticket._message_log(
+                    body=self.env._(
+                        "%(summary)s: %(note)s (nobody to warn: assign the ticket or give its team a leader)",
+                        summary=summary,
+                        note=note,
+                    )
+                )
+        Activity = self.env['mail.activity'].with_context(mail_activity_quick_update=not notify)
+        try:
+            with self.env.cr.savepoint():
+                Activity.create(vals_list)
+        except (UserError, ValidationError):
+            for vals in vals_list:
+                try:
+                    with self.env.cr.savepoint():
+                        Activity.create(vals)
+                except (UserError, ValidationError):
+                    _logger.exception("To-do on ticket %s could not be created", vals['res_id'])
+
+    def _cabinet_stale_reviewed_by(self, team):
+        """The tickets of ``self`` whose stale-ticket review falls to the leader of ``team``: those
+        of ``team`` the leader may read, and those of its confidential request types handed to
+        another team whose leader may not read them. The team's tickets its leader may not read
+        are left out and logged.
+
+        :param team: ``cabinet.team`` record
+        """
+        leader = team.leader_id
+        readable = self._cabinet_filtered_readable(leader)
+        own = self.filtered(lambda ticket: ticket.team_id == team)
+        if own - readable:
+            _logger.info(
+                "Stale digest of team %s: %s ticket(s) left out, which the team leader cannot read",
+                team.id,
+                len(own - readable),
+            )
+        reviewed = own & readable
+        handed_by_leader = defaultdict(lambda: self.browse())
+        for ticket in (self - own) & readable:
+            handed_by_leader[ticket.team_id.leader_id] |= ticket
+        for other_leader, handed in handed_by_leader.items():
+            reviewed |= handed - handed._cabinet_filtered_readable(other_leader)
+        return reviewed
