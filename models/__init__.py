@@ -27,3 +27,4 @@ from . import ir_attachment
 from . import cabinet_gdpr_log
 from . import cabinet_processor
 from . import cabinet_demo_history
+from . import workflow

@@ -5,3 +5,4 @@ from . import cabinet_ticket_reassign
 from . import res_partner_data_request
 from . import privacy_lookup_wizard
 from . import mail_compose_message
+from . import cabinet_ticket_refuse
