@@ -45,11 +45,16 @@ class TestStaffRequestTour(HttpCase):
         self.env.ref(
             'cabinet_helpdesk.cabinet_category_client_request'
         ).guidance = "<p>Attach the plans you already have.</p>"
+        self.env.ref('cabinet_helpdesk.cabinet_category_deadline').guidance = "<p>Say which date, and who set it.</p>"
         party = self.env['res.partner'].create({'name': "Guided Client Ltd", 'is_company': True})
         client = new_test_user(self.env, login='tour_client', name="Gus Client", groups='base.group_portal')
         client.partner_id.parent_id = party
+        # without JavaScript: every portal type's guidance is listed with the choice
         self.authenticate('tour_client', 'tour_client')
         response = self.url_open('/my/tickets/new')
         self.assertEqual(response.status_code, 200)
         self.assertIn("Attach the plans you already have.", response.text)
+        self.assertIn("Say which date, and who set it.", response.text)
         self.assertNotIn("Time Off", response.text, "the guidance of staff-only types stays in the backend")
+        # with it: the chosen type's only
+        self.start_tour('/my/tickets/new', 'cabinet_portal_guidance_tour', login='tour_client')
