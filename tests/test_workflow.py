@@ -262,6 +262,31 @@ class TestApproval(CabinetWorkflowCommon):
         self.assertEqual(request.stage_id, self.hr_withdrawn)
 
     @mute_logger(*MUTED)
+    def test_decision_is_never_written_by_hand(self):
+        """approval_state and approver_id belong to the approval: not even the approver, the handling
+        team or a manager writes them, by any path; the approval's own methods do."""
+        request = self._file(self.user_employee, self.category_hr)
+        self.team_hr.member_ids = [Command.link(self.user_manager.id)]
+        for user in (self.user_hr_lead, self.user_hr, self.user_manager):
+            for vals in ({'approval_state': 'approved'}, {'approver_id': user.id}, {'approval_state': 'none'}):
+                for method, args in (('write', (vals,)), ('web_save', (vals, {}))):
+                    with self.subTest(user=user.login, vals=vals, method=method), self.assertRaises(AccessError):
+                        self._rpc(user, method, request, *args)
+        with self.assertRaises(AccessError):
+            self.env['cabinet.ticket'].with_user(self.user_hr).create(
+                {
+                    'name': "Pre-approved",
+                    'partner_id': self.user_employee.partner_id.id,
+                    'category_id': self.category_hr.id,
+                    'approval_state': 'approved',
+                }
+            )
+        self.assertRecordValues(request, [{'approval_state': 'to_approve', 'approver_id': self.user_hr_lead.id}])
+        # a manager who is not the approver does not decide either
+        with self.assertRaises(AccessError):
+            self._rpc(self.user_manager, 'action_approve', request)
+
+    @mute_logger(*MUTED)
     def test_approver_requesting_goes_to_a_manager(self):
         self.team_hr.member_ids = [Command.link(self.user_manager.id)]
         request = self._file(self.user_hr_lead, self.category_hr, "My own contract")
