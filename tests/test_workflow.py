@@ -300,6 +300,22 @@ class TestApproval(CabinetWorkflowCommon):
         self.assertEqual(request.approval_state, 'approved')
 
     @mute_logger(*MUTED)
+    def test_request_without_approver_waits_for_one(self):
+        """A confidential type whose team has no leader nor manager: no manager outside the team
+        is let in; the team is told, and the leader named later decides."""
+        self.team_hr.leader_id = False
+        request = self._file(self.user_employee, self.category_hr)
+        self.assertEqual(request.approval_state, 'to_approve')
+        self.assertFalse(request.approver_id, "no manager outside the HR team reads the request")
+        self.assertFalse(request.activity_ids)
+        self.assertTrue(request.message_ids.filtered(lambda m: 'Nobody may approve' in str(m.body)))
+        with self.assertRaises(AccessError):
+            self._rpc(self.user_hr, 'action_approve', request)
+        self.team_hr.leader_id = self.user_hr_lead
+        self._rpc(self.user_hr_lead, 'action_approve', request)
+        self.assertEqual(request.approval_state, 'approved')
+
+    @mute_logger(*MUTED)
     def test_confidential_request_stays_invisible(self):
         request = self._file(self.user_employee, self.category_hr, "Sick leave certificate")
         domain = [('id', '=', request.id)]

@@ -348,6 +348,13 @@ class CabinetTicket(models.Model):
                     user_id=approver.id,
                     summary=self.env._("Approve or refuse this request"),
                 )
+            else:
+                ticket_sudo._message_log(
+                    body=self.env._(
+                        "Nobody may approve this request yet: name an approver on its request type or give its "
+                        "team a leader (a helpdesk manager of the team decides when the approver requested it)."
+                    )
+                )
 
     def _cabinet_check_approver(self):
         """Only the approver decides, or a helpdesk manager when the approver requested it; never
@@ -368,6 +375,8 @@ class CabinetTicket(models.Model):
                 )
             if user == ticket_sudo.approver_id:
                 continue
+            if not ticket_sudo.approver_id and user == ticket._cabinet_pick_approver():
+                continue  # named since the request was filed
             if ticket._cabinet_approved_by_managers() and user.has_group('cabinet_helpdesk.group_cabinet_manager'):
                 continue
             raise AccessError(
