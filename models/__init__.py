@@ -28,3 +28,6 @@ from . import notifications
 from . import portal
 from . import gdpr
 from . import ticket_access
+
+# staff request workflows extend the ticket as the concerns above leave it
+from . import workflow

@@ -26,3 +26,5 @@ from . import test_gdpr_lived_in
 from . import test_notifications
 from . import test_demo_history
 from . import test_matter
+from . import test_workflow
+from . import test_workflow_tour

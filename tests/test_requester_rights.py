@@ -17,6 +17,9 @@ class CabinetRequesterCommon(CabinetFactories):
     @classmethod
     def _setup_requester_data(cls):
         cls.team_hr = cls.category_hr.team_id
+        # requester rights, not approval (tests/test_workflow.py): the request is handled at once
+        cls.category_hr.approval_required = False
+        cls.stage_hr_handling = cls.env.ref('cabinet_helpdesk.cabinet_stage_hr_approved')
         cls.user_hr = new_test_user(
             cls.env, login='cab_hr', name="Hanna HR", groups='cabinet_helpdesk.group_cabinet_user'
         )
@@ -151,10 +154,10 @@ class TestRequesterOnlyRights(CabinetRequesterCommon, CabinetCommon):
     def test_handling_staff_handles_the_request(self):
         """Positive control: the HR team moves, assigns and prioritises the same request."""
         self.request.with_user(self.user_hr).write(
-            {'stage_id': self.stage_progress.id, 'user_id': self.user_hr.id, 'priority': '2'}
+            {'stage_id': self.stage_hr_handling.id, 'user_id': self.user_hr.id, 'priority': '2'}
         )
         self.assertRecordValues(
-            self.request, [{'stage_id': self.stage_progress.id, 'user_id': self.user_hr.id, 'priority': '2'}]
+            self.request, [{'stage_id': self.stage_hr_handling.id, 'user_id': self.user_hr.id, 'priority': '2'}]
         )
 
     @mute_logger(*MUTED)
@@ -179,7 +182,7 @@ class TestRequesterOnlyRights(CabinetRequesterCommon, CabinetCommon):
         self.assertTrue(request.is_new)
         request.write({'name': "Payslip of March", 'description': "<p>Overtime missing.</p>"})
         self.assertEqual(self.request.name, "Payslip of March")
-        self.request.with_user(self.user_hr).write({'stage_id': self.stage_progress.id})
+        self.request.with_user(self.user_hr).write({'stage_id': self.stage_hr_handling.id})
         request.invalidate_recordset()
         self.assertFalse(request.is_new)
         with self.assertRaises(AccessError):
@@ -191,7 +194,7 @@ class TestRequesterOnlyRights(CabinetRequesterCommon, CabinetCommon):
     def test_requester_withdraws(self):
         self.request.with_user(self.user_employee).action_withdraw(reason="Sorted out with my manager")
         self.assertTrue(self.request.is_closed)
-        self.assertEqual(self.request.stage_id, self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled'))
+        self.assertEqual(self.request.stage_id, self.env.ref('cabinet_helpdesk.cabinet_stage_hr_withdrawn'))
         message = self.request.message_ids.filtered(lambda m: 'Sorted out with my manager' in str(m.body))
         self.assertEqual(message.author_id, self.user_employee.partner_id)
         self.assertEqual(message.subtype_id, self.env.ref('mail.mt_comment'))

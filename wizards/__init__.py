@@ -7,3 +7,4 @@ from . import privacy_lookup_wizard
 from . import mail_compose_message
 from . import cabinet_matter_add
 from . import cabinet_matter_meeting
+from . import cabinet_ticket_refuse

@@ -243,17 +243,19 @@ class CabinetTicketMerge(models.TransientModel):
             if ticket.is_closed:
                 stage = ticket.stage_id
             else:
-                if ticket.team_id not in closing_by_team:
-                    closing_by_team[ticket.team_id] = self._closing_stage(ticket)
-                stage = closing_by_team[ticket.team_id]
+                key = (ticket.team_id, ticket.category_id)  # the request type may have its own workflow
+                if key not in closing_by_team:
+                    closing_by_team[key] = self._closing_stage(ticket)
+                stage = closing_by_team[key]
             closing_by_stage[stage] |= ticket
         for stage, tickets in closing_by_stage.items():
             tickets.write({'stage_id': stage.id, 'active': False})
 
     def _closing_stage(self, ticket):
-        """The closing stage a merged ticket goes to: the first of its team, else any."""
+        """The closing stage a merged ticket goes to: the first of its workflow (its request type's
+        or its team's), else any."""
         Stage = self.env['cabinet.stage']
-        stages = ticket._stages_for_team(ticket.team_id).filtered('is_closed')
+        stages = ticket.workflow_stage_ids.filtered(lambda stage: stage.is_closed and not stage.is_refusal)
         stage = stages[:1] or Stage.search([('is_closed', '=', True)], limit=1)
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))

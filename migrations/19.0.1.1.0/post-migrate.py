@@ -4,6 +4,7 @@
 - The portal rule of agents (``cabinet_ticket_rule_portal_mandate``, a noupdate record) now
   follows the mandate's dates and scope: its definition is applied again from
   ``security/ir_rules.xml``, the one place it is written.
+- The confidential rule lets an approver read a request while it waits for their decision.
 - The helpdesk users' rule (and its mirror on the analysis) lets the handling team of a
   confidential request type keep the tickets of that type when they are handed to another team.
 - The message opening a ticket (subtype ``mt_ticket_new``) is public: the party sees its own
@@ -29,6 +30,7 @@ SUBTYPES_FILE = 'cabinet_helpdesk/data/mail_message_subtype_data.xml'
 TEMPLATES_FILE = 'cabinet_helpdesk/data/mail_template_data.xml'
 RULE_IDS = (
     'cabinet_ticket_rule_portal_mandate',
+    'cabinet_ticket_rule_confidential',
     'cabinet_ticket_rule_user',
     'cabinet_ticket_analysis_rule_user',
 )
