@@ -170,6 +170,16 @@ class TestApproval(CabinetWorkflowCommon):
         with self.assertRaisesRegex(UserError, "waits for approval"):
             request.with_user(self.user_hr).write({'stage_id': self.hr_approved.id})
 
+    def test_confidential_request_filed_in_another_team_approved_by_its_handling_team(self):
+        """The leader of the team that happens to hold an HR request is no approver: the request
+        type's handling team decides, and the other team never reads it."""
+        request = self._file(self.user_employee, self.category_hr, "Overtime on a site", team_id=self.team_a.id)
+        self.assertEqual(request.approver_id, self.user_hr_lead, "the HR team's leader approves")
+        self.assertFalse(
+            self.env['cabinet.ticket'].with_user(self.user_a).search([('id', '=', request.id)]),
+            "team A's leader does not read the HR request",
+        )
+
     def test_type_approver_decides(self):
         self.category_hr.approver_id = self.user_b
         request = self._file(self.user_employee, self.category_hr)

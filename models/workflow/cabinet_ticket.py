@@ -296,10 +296,15 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
 
     def _cabinet_natural_approver(self):
-        """The approver the request type names, else the handling team's leader (may be empty)."""
+        """The approver the request type names, else the leader of the type's handling team, else
+        (not for a confidential type, which stays with its handling team) the leader of the
+        ticket's team; may be empty."""
         self.ensure_one()
         # sudo: configuration read to decide who approves
-        return self.sudo().category_id.approver_id or self.sudo().team_id.leader_id
+        category = self.sudo().category_id
+        if category.approver_id or category.team_id.leader_id or category.confidential:
+            return category.approver_id or category.team_id.leader_id
+        return self.sudo().team_id.leader_id
 
     def _cabinet_approved_by_managers(self):
         """Whether the helpdesk managers decide: the type names nobody, or its approver requested it."""
