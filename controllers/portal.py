@@ -37,11 +37,11 @@ def clean_text(value, max_length=None):
 
 def ticket_thread_author(thread_model, thread_id, kwargs):
     """The partner who may act on a ticket's portal thread (see
-    ``cabinet.ticket._cabinet_portal_access``); an empty recordset for a visitor who may only read
+    ``cabinet.ticket._portal_access``); an empty recordset for a visitor who may only read
     it, or for another model's thread (``None``)."""
     if thread_model != 'cabinet.ticket':
         return None
-    return request.env['cabinet.ticket']._cabinet_portal_access(
+    return request.env['cabinet.ticket']._portal_access(
         int(thread_id), access_token=kwargs.get('token'), pid=kwargs.get('pid'), hash=kwargs.get('hash')
     )[1]
 
@@ -161,7 +161,7 @@ class CabinetCustomerPortal(CustomerPortal):
     # ------------------------------------------------------------
 
     def _document_check_access(self, model_name, document_id, access_token=None):
-        """Tickets open only as ``cabinet.ticket._cabinet_portal_access`` decides: the record
+        """Tickets open only as ``cabinet.ticket._portal_access`` decides: the record
         rules, a link signed for a partner who may still follow the ticket, or its current plain
         token."""
         if model_name != 'cabinet.ticket':
@@ -172,9 +172,9 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_ticket_access(self, ticket_id, access_token=None, pid=None, hash=None):
         """Return ``(ticket_sudo, author)`` for the visitor (see
-        ``cabinet.ticket._cabinet_portal_access``): ``author`` is the partner who acts, empty for
+        ``cabinet.ticket._portal_access``): ``author`` is the partner who acts, empty for
         a visitor who may only read. Raise ``AccessError`` when the visitor may not open it."""
-        ticket_sudo, author = request.env['cabinet.ticket']._cabinet_portal_access(
+        ticket_sudo, author = request.env['cabinet.ticket']._portal_access(
             ticket_id, access_token=access_token, pid=pid, hash=hash
         )
         if not ticket_sudo:
@@ -238,8 +238,8 @@ class CabinetCustomerPortal(CustomerPortal):
             {
                 'portal_author': author,
                 'disable_composer': not author,
-                'can_reopen': bool(author) and ticket_sudo._cabinet_portal_can_reopen(),
-                'reopen_days': ticket_sudo._cabinet_portal_reopen_days(),
+                'can_reopen': bool(author) and ticket_sudo._portal_can_reopen(),
+                'reopen_days': ticket_sudo._portal_reopen_days(),
                 'ticket_error': kw.get('ticket_error'),
                 'ticket_filed': kw.get('filed') == '1' and not ticket_sudo.is_closed,
                 'waiting_stage': self._cabinet_waiting_stage(),
@@ -284,7 +284,7 @@ class CabinetCustomerPortal(CustomerPortal):
             return self._cabinet_render_ticket_error(ticket_sudo, author, access_token, pid, hash, message)
         if not ticket_sudo.is_closed:
             try:
-                ticket_sudo._cabinet_portal_close(author, reason=clean_text(reason, REASON_MAX_LENGTH))
+                ticket_sudo._portal_close(author, reason=clean_text(reason, REASON_MAX_LENGTH))
             except UserError as error:
                 return self._cabinet_render_ticket_error(ticket_sudo, author, access_token, pid, hash, error.args[0])
         return request.redirect(self._cabinet_ticket_url(ticket_sudo, access_token, pid, hash))
@@ -301,7 +301,7 @@ class CabinetCustomerPortal(CustomerPortal):
             message = self._cabinet_no_author_message()
             return self._cabinet_render_ticket_error(ticket_sudo, author, access_token, pid, hash, message)
         try:
-            ticket_sudo._cabinet_portal_reopen(author, reason=clean_text(reason, REASON_MAX_LENGTH))
+            ticket_sudo._portal_reopen(author, reason=clean_text(reason, REASON_MAX_LENGTH))
         except UserError as error:
             return self._cabinet_render_ticket_error(ticket_sudo, author, access_token, pid, hash, error.args[0])
         return request.redirect(self._cabinet_ticket_url(ticket_sudo, access_token, pid, hash))
@@ -316,7 +316,7 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_max_attachment_size(self):
         """Largest accepted file, in bytes (``cabinet_helpdesk.max_attachment_size_mb``, 20 MB)."""
-        return int(request.env['cabinet.ticket']._cabinet_max_attachment_size_mb() * 1024 * 1024)
+        return int(request.env['cabinet.ticket']._max_attachment_size_mb() * 1024 * 1024)
 
     def _cabinet_ticket_form_parse(self, post, files):
         """Return ``(values, category, attachments, errors)`` from the posted form.
@@ -397,7 +397,7 @@ class CabinetCustomerPortal(CustomerPortal):
         values, category, attachments, errors = self._cabinet_ticket_form_parse(post, files)
         if errors:
             return self._cabinet_ticket_form_render(values, errors)
-        ticket_sudo = request.env['cabinet.ticket']._cabinet_portal_create(
+        ticket_sudo = request.env['cabinet.ticket']._portal_create(
             values['name'], values['description'], category, attachments
         )
         # the ticket page confirms the request: its number and when to expect an answer
@@ -518,7 +518,7 @@ class CabinetRating(Rating):
         on an anonymized ticket."""
         rating_sudo, record_sudo = super()._get_rating_and_record(token)
         if record_sudo._name == 'cabinet.ticket' and (
-            record_sudo.anonymized or not record_sudo._cabinet_filter_allowed_partners(rating_sudo.partner_id)
+            record_sudo.anonymized or not record_sudo._filter_allowed_partners(rating_sudo.partner_id)
         ):
             raise NotFound()
         return rating_sudo, record_sudo

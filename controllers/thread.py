@@ -6,9 +6,9 @@ class CabinetThreadController(PortalThreadController):
     def _prepare_message_data(self, post_data, *, thread, **kwargs):
         """``/mail/message/post`` posts in sudo whatever message type and subtype the client asked
         for: on a ticket, a requester (a client, or an employee who does not handle it) posts a
-        public comment only (``cabinet.ticket._cabinet_posts_as_requester``)."""
+        public comment only (``cabinet.ticket._posts_as_requester``)."""
         values = super()._prepare_message_data(post_data, thread=thread, **kwargs)
         if kwargs.get('from_create') and thread._name == 'cabinet.ticket' and thread:
-            if thread._cabinet_posts_as_requester():
-                values.update(thread._cabinet_requester_post_values())
+            if thread._posts_as_requester():
+                values.update(thread._requester_post_values())
         return values

@@ -109,12 +109,12 @@ class CabinetCoordination(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._cabinet_check_linked_tickets([vals.get('ticket_ids') for vals in vals_list])
+        self._check_linked_tickets([vals.get('ticket_ids') for vals in vals_list])
         return super().create(vals_list)
 
     def write(self, vals):
         if 'ticket_ids' in vals:
-            self._cabinet_check_linked_tickets([vals['ticket_ids']])
+            self._check_linked_tickets([vals['ticket_ids']])
         return super().write(vals)
 
     def read(self, fields=None, load='_classic_read'):
@@ -216,7 +216,7 @@ class CabinetCoordination(models.Model):
     # UserError; an email or a scheduled action drops them and logs it; notifications and
     # outgoing mails always drop them.
 
-    def _cabinet_filter_allowed_partners(self, partners):
+    def _filter_allowed_partners(self, partners):
         """Return the subset of ``partners`` that may follow this coordination or receive its
         messages: partners of internal users who may read it (the current user always may).
 
@@ -231,16 +231,16 @@ class CabinetCoordination(models.Model):
         readers = self._cabinet_staff_readers(staff, known_users=self.sudo().user_id) if staff else staff
         return partners.filtered(lambda p: p.id in readers.ids)
 
-    def _cabinet_enforce_allowed_partners(self, partners, message_type=None):
-        """Return the allowed subset of ``partners`` (see ``_cabinet_filter_allowed_partners``).
+    def _enforce_allowed_partners(self, partners, message_type=None):
+        """Return the allowed subset of ``partners`` (see ``_filter_allowed_partners``).
         When someone is not allowed, raise a UserError if a person asked for it, or drop them and
         log it when an email or a scheduled action did."""
         self.ensure_one()
-        allowed = self._cabinet_filter_allowed_partners(partners)
+        allowed = self._filter_allowed_partners(partners)
         refused = partners - allowed
         if not refused:
             return allowed
-        if self.env['cabinet.party.thread']._cabinet_mail_driven(message_type):
+        if self.env['cabinet.party.thread']._mail_driven(message_type):
             _logger.info(
                 "Coordination %s: ignored %s follower(s) or recipient(s) outside the firm's staff who may read it",
                 self.id,
@@ -262,7 +262,7 @@ class CabinetCoordination(models.Model):
             return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
         partners = self.env['res.partner'].browse(partner_ids)
         for coordination in self:
-            allowed = coordination._cabinet_enforce_allowed_partners(partners)
+            allowed = coordination._enforce_allowed_partners(partners)
             if allowed:
                 super(CabinetCoordination, coordination)._message_subscribe(
                     allowed.ids,
@@ -277,7 +277,7 @@ class CabinetCoordination(models.Model):
             message_type = kwargs.get('message_type', 'notification')
             if outgoing_email_to:
                 # bare addresses never receive the coordination: refused for a person, dropped for an email
-                if not self.env['cabinet.party.thread']._cabinet_mail_driven(message_type):
+                if not self.env['cabinet.party.thread']._mail_driven(message_type):
                     raise UserError(
                         self.env._(
                             "Messages of coordination %(coordination)s go to the firm's staff only, never to an "
@@ -288,14 +288,14 @@ class CabinetCoordination(models.Model):
                 _logger.info("Coordination %s: ignored email address(es) of a message", self.id)
                 outgoing_email_to = False
             partners = self.env['res.partner'].browse(partner_ids or [])
-            partner_ids = self._cabinet_enforce_allowed_partners(partners, message_type=message_type).ids
+            partner_ids = self._enforce_allowed_partners(partners, message_type=message_type).ids
         return super().message_post(partner_ids=partner_ids, outgoing_email_to=outgoing_email_to, **kwargs)
 
     def _message_update_content(
         self, message, /, *, body, attachment_ids=None, partner_ids=None, strict=True, **kwargs
     ):
         if partner_ids:
-            partner_ids = self._cabinet_enforce_allowed_partners(
+            partner_ids = self._enforce_allowed_partners(
                 self.env['res.partner'].browse([int(pid) for pid in partner_ids])
             ).ids
         return super()._message_update_content(
@@ -316,7 +316,7 @@ class CabinetCoordination(models.Model):
         for coordination in self:
             recipients = suggested.get(coordination.id) or []
             partners = self.env['res.partner'].browse([r['partner_id'] for r in recipients if r.get('partner_id')])
-            allowed = coordination._cabinet_filter_allowed_partners(partners)
+            allowed = coordination._filter_allowed_partners(partners)
             suggested[coordination.id] = [r for r in recipients if r.get('partner_id') in allowed.ids]
         return suggested
 
@@ -340,7 +340,7 @@ class CabinetCoordination(models.Model):
         return kept
 
     @api.model
-    def _cabinet_restrict_outgoing_mails(self, mails):
+    def _restrict_outgoing_mails(self, mails):
         """Last line of defence on outgoing ``mail.mail`` of coordinations (e.g. mass mailing from
         the composer): no address, and partner recipients limited to the staff who may read it.
 
@@ -351,7 +351,7 @@ class CabinetCoordination(models.Model):
         for mail in mails:
             coordination = coordinations.browse(mail.res_id) if mail.res_id in coordinations.ids else None
             recipients = mail.recipient_ids
-            allowed = coordination._cabinet_filter_allowed_partners(recipients) if coordination else recipients.browse()
+            allowed = coordination._filter_allowed_partners(recipients) if coordination else recipients.browse()
             vals = {}
             if mail.email_to or mail.email_cc:
                 vals.update(email_to=False, email_cc=False)
@@ -365,7 +365,7 @@ class CabinetCoordination(models.Model):
     # HELPERS
     # ------------------------------------------------------------
 
-    def _cabinet_check_linked_tickets(self, commands_list):
+    def _check_linked_tickets(self, commands_list):
         """Check that the current user may read the tickets the x2many ``commands_list`` link
         (the ids come from the user): an AccessError, never a coordination naming a ticket the
         user may not read.

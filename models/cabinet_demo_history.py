@@ -174,7 +174,7 @@ class CabinetDemoHistory(models.AbstractModel):
         open_tickets = tickets.filtered(lambda t: not t.is_closed)
         for ticket in open_tickets:
             ticket._message_auto_subscribe({'partner_id': ticket.partner_id.id, 'team_id': ticket.team_id.id})
-        open_tickets.filtered(lambda t: t.sla_status == 'breached')._cabinet_sla_escalate()
+        open_tickets.filtered(lambda t: t.sla_status == 'breached')._sla_escalate()
         by_key = {plan['key']: ticket for ticket, plan in zip(tickets, plans, strict=True) if plan.get('key')}
         self._demo_reassign(open_tickets - by_key['mandate'], categories.team_id)
         self._demo_coordination(by_key, now)
@@ -608,7 +608,7 @@ class CabinetDemoHistory(models.AbstractModel):
             (3, "Jean Dupuis <jean.dupuis@>", "Question about my parking space", "Is my parking space included?"),
             (1, "", "Photos of the façade", "Here are the photos of the façade you asked for."),
         ):
-            Pending._cabinet_create_from_mail(
+            Pending._create_from_mail(
                 {
                     'email_from': email_from,
                     'subject': subject,

@@ -17,16 +17,16 @@ class CabinetMandate(models.Model):
 
     While a mandate is active, its dates cover today and its scope covers a ticket's request
     type, the agent party and its contacts may follow and receive the principal's tickets
-    (see ``cabinet.ticket._cabinet_filter_allowed_partners``), and the agent's portal users read
+    (see ``cabinet.ticket._filter_allowed_partners``), and the agent's portal users read
     the tickets filed under it (record rule on ``cabinet.ticket.mandate_agent_ids``). When it is
     revoked, expires or loses a request type, they are unsubscribed from the tickets it no longer
     covers, each ticket gets an internal note, and the links to those tickets handed out before
     stop working (see ``write``).
 
     What "covers" means is written once here, in three forms that must say the same: a domain
-    of mandates (``_cabinet_live_domain``, ``_cabinet_covering_domain``), a test of one mandate
-    (``_cabinet_is_live``, ``_cabinet_covers``) and a subquery of tickets for record rules
-    (``_cabinet_covered_tickets_sql``).
+    of mandates (``_live_domain``, ``_covering_domain``), a test of one mandate
+    (``_is_live``, ``_covers``) and a subquery of tickets for record rules
+    (``_covered_tickets_sql``).
     """
 
     _name = 'cabinet.mandate'
@@ -148,15 +148,15 @@ class CabinetMandate(models.Model):
         elif vals.keys() & {'category_ids', 'date_start', 'date_end'}:
             narrowing = self.filtered(lambda m: m.state == 'active')
         # an active mandate past its end date still counts: its agent may hold links from before
-        covered_before = {mandate: mandate._cabinet_covered_tickets(live=False) for mandate in ending | narrowing}
+        covered_before = {mandate: mandate._covered_tickets(live=False) for mandate in ending | narrowing}
         res = super().write(vals)
         if ending:
-            ending._cabinet_release_agent(ended=True)
+            ending._release_agent(ended=True)
         if narrowing:
-            narrowing._cabinet_release_agent(ended=False)
+            narrowing._release_agent(ended=False)
         for mandate, tickets in covered_before.items():
             # links to the tickets the agent could open until now must not outlive the mandate
-            (tickets - mandate._cabinet_covered_tickets())._cabinet_rotate_access_token()
+            (tickets - mandate._covered_tickets())._rotate_access_token()
         return res
 
     # ------------------------------------------------------------
@@ -203,7 +203,7 @@ class CabinetMandate(models.Model):
         """Expire the active mandates whose end date has passed, in batches. Expiring takes a
         mandate out of the domain in the same transaction, so an interrupted run resumes where it
         stopped."""
-        domain = self._cabinet_expired_domain()
+        domain = self._expired_domain()
         while mandates := self.search(domain, limit=batch_size, order='date_end, id').try_lock_for_update():
             mandates.write({'state': 'expired'})
             _logger.info("Expired %s mandate(s): %s", len(mandates), mandates.ids)
@@ -215,11 +215,11 @@ class CabinetMandate(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cabinet_expired_domain(self):
+    def _expired_domain(self):
         return Domain('state', '=', 'active') & Domain('date_end', '<', fields.Date.context_today(self))
 
     @api.model
-    def _cabinet_live_domain(self, date=None):
+    def _live_domain(self, date=None):
         """Domain of the mandates in force on ``date`` (today by default): active and dated
         around that day, whatever the daily expiry job has done yet."""
         date = date or fields.Date.context_today(self)
@@ -230,37 +230,35 @@ class CabinetMandate(models.Model):
         )
 
     @api.model
-    def _cabinet_covering_domain(self, principal, category, date=None, company=None):
+    def _covering_domain(self, principal, category, date=None, company=None):
         """Domain of the mandates that let an agent act for ``principal`` on a ticket of
-        ``category`` on ``date`` (today by default): in force that day (``_cabinet_live_domain``),
+        ``category`` on ``date`` (today by default): in force that day (``_live_domain``),
         with a scope that is empty or holds the category, and registered in ``company`` when
         given."""
         scope = Domain('category_ids', '=', False)
         if category:
             scope |= Domain('category_ids', 'in', category.ids)
-        domain = (
-            self._cabinet_live_domain(date) & Domain('principal_id.commercial_partner_id', '=', principal.id) & scope
-        )
+        domain = self._live_domain(date) & Domain('principal_id.commercial_partner_id', '=', principal.id) & scope
         if company:
             domain &= Domain('company_id', '=', company.id)
         return domain
 
-    def _cabinet_is_live(self, date=None):
-        """Whether this mandate is in force on ``date`` (the test of ``_cabinet_live_domain``)."""
+    def _is_live(self, date=None):
+        """Whether this mandate is in force on ``date`` (the test of ``_live_domain``)."""
         self.ensure_one()
         date = date or fields.Date.context_today(self)
         return self.state == 'active' and self.date_start <= date and (not self.date_end or self.date_end >= date)
 
-    def _cabinet_covers(self, principal, category, date=None):
+    def _covers(self, principal, category, date=None):
         """Whether this mandate lets its agent act for ``principal`` on ``category`` today."""
         self.ensure_one()
         return (
-            self._cabinet_is_live(date)
+            self._is_live(date)
             and self.principal_id.commercial_partner_id == principal
             and (not self.category_ids or category in self.category_ids)
         )
 
-    def _cabinet_covered_tickets(self, live=True):
+    def _covered_tickets(self, live=True):
         """Tickets of the principal within this mandate's scope (sudo, archived ones included):
         every ticket of a request type of the scope, or every ticket when the scope is empty.
 
@@ -270,7 +268,7 @@ class CabinetMandate(models.Model):
         self.ensure_one()
         # sudo: deciding which links to invalidate concerns tickets the caller may not read
         Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
-        if live and not self._cabinet_is_live():
+        if live and not self._is_live():
             return Ticket
         domain = Domain('commercial_partner_id', '=', self.principal_id.commercial_partner_id.id)
         if self.category_ids:
@@ -278,11 +276,11 @@ class CabinetMandate(models.Model):
         return Ticket.search(domain)
 
     @api.model
-    def _cabinet_covered_tickets_sql(self, agent_party_ids, date=None):
+    def _covered_tickets_sql(self, agent_party_ids, date=None):
         """SQL subquery of the ids of the tickets filed under a mandate held by one of
         ``agent_party_ids`` that still covers them on ``date`` (today by default): the mandate
-        is in force (``_cabinet_live_domain``), was given by the ticket's party, and its scope is
-        empty or holds the ticket's request type (``_cabinet_covers``, ticket by ticket). Used by
+        is in force (``_live_domain``), was given by the ticket's party, and its scope is
+        empty or holds the ticket's request type (``_covers``, ticket by ticket). Used by
         the portal record rule through ``cabinet.ticket.mandate_agent_ids``.
 
         :param list agent_party_ids: ids of agent parties (commercial partners)
@@ -291,7 +289,7 @@ class CabinetMandate(models.Model):
         # sudo: the rule reads mandates the portal user has no access to; only ticket ids come out
         Mandate = self.sudo()
         live = Mandate._search(
-            Mandate._cabinet_live_domain(date) & Domain('agent_id.commercial_partner_id', 'in', agent_party_ids)
+            Mandate._live_domain(date) & Domain('agent_id.commercial_partner_id', 'in', agent_party_ids)
         )
         return SQL(
             """
@@ -311,7 +309,7 @@ class CabinetMandate(models.Model):
             live=live.subselect(),
         )
 
-    def _cabinet_release_agent(self, ended=True):
+    def _release_agent(self, ended=True):
         """Unsubscribe the agent party and its contacts from the principal's tickets where no
         active mandate allows them any more, and leave an internal note on each ticket concerned:
         those the agent stopped following, and, when the mandate ended, those filed under it.
@@ -345,7 +343,7 @@ class CabinetMandate(models.Model):
             tickets = Ticket.search(Domain('commercial_partner_id', '=', principal.id) & domain)
             for ticket in tickets:
                 agent_followers = followers_by_ticket[ticket.id]
-                removed = agent_followers - ticket._cabinet_filter_allowed_partners(agent_followers)
+                removed = agent_followers - ticket._filter_allowed_partners(agent_followers)
                 if removed:
                     ticket.message_unsubscribe(partner_ids=removed.ids)
                 if ended and (removed or ticket.mandate_id == mandate):

@@ -162,7 +162,7 @@ class CabinetTeam(models.Model):
             [('date_deadline', '<', fields.Date.context_today(self))], self.env._("%s: overdue", self.name)
         )
 
-    def _cabinet_notification_candidates(self):
+    def _notification_candidates(self):
         """Staff to notify of this team's tickets, as groups in order of preference: those the
         setting names (``notify_mode``), then the leader, then the members (active internal
         users only). A ticket is followed by the first group with someone who may read it."""
@@ -191,7 +191,7 @@ class CabinetTeam(models.Model):
         latest assigned ticket, so there is nothing to keep in sync.
 
         :param tickets: ``cabinet.ticket`` records to assign, as they will be saved (new records
-            from ``cabinet.ticket._cabinet_preview`` before a create or a write)
+            from ``cabinet.ticket._preview`` before a create or a write)
         """
         self.ensure_one()
         members = self.member_ids.filtered('active').sorted('id')

@@ -243,11 +243,9 @@ class CabinetTicket(models.Model):
                 vals['closed_date'] = fields.Datetime.now()
             vals['number'] = self._next_number(company)
             if team and 'user_id' not in vals:
-                vals['user_id'] = team._get_assignee_for_new_ticket(self.browse()._cabinet_preview(vals)).id
+                vals['user_id'] = team._get_assignee_for_new_ticket(self.browse()._preview(vals)).id
             elif vals.get('user_id'):
-                self.browse()._cabinet_preview(vals)._cabinet_check_assignee(
-                    self.env['res.users'].browse(vals['user_id'])
-                )
+                self.browse()._preview(vals)._check_assignee(self.env['res.users'].browse(vals['user_id']))
         return super().create(vals_list)
 
     def write(self, vals):
@@ -260,12 +258,12 @@ class CabinetTicket(models.Model):
             else:
                 vals['closed_date'] = False
         if vals.get('user_id'):
-            self._cabinet_preview(vals)._cabinet_check_assignee(self.env['res.users'].browse(vals['user_id']))
+            self._preview(vals)._check_assignee(self.env['res.users'].browse(vals['user_id']))
         if vals.get('team_id') and 'user_id' not in vals:
             team = self.env['cabinet.team'].browse(vals['team_id'])
             self_other_team = self.filtered(lambda t: t.team_id != team and t.user_id not in team.member_ids)
             if self_other_team:
-                assignee = team._get_assignee_for_new_ticket(self_other_team._cabinet_preview(vals))
+                assignee = team._get_assignee_for_new_ticket(self_other_team._preview(vals))
                 self_other_team.write({'user_id': assignee.id})
         return super().write(vals)
 
@@ -283,7 +281,7 @@ class CabinetTicket(models.Model):
         self.write({'user_id': self.env.uid})
 
     def action_close(self):
-        stage = self._cabinet_closing_stage()
+        stage = self._closing_stage()
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.write({'stage_id': stage.id})
@@ -296,9 +294,9 @@ class CabinetTicket(models.Model):
         :param str reason: why the request is withdrawn (optional)
         """
         self.check_access('write')
-        self._cabinet_check_anonymized()
+        self._check_anonymized()
         requested = self.filtered(lambda ticket: ticket.partner_id == self.env.user.partner_id)
-        if refused := self - requested - self._cabinet_filter_handled():
+        if refused := self - requested - self._filter_handled():
             raise AccessError(
                 self.env._(
                     "Only the requester or the staff handling ticket %(numbers)s may withdraw it.",
@@ -311,7 +309,7 @@ class CabinetTicket(models.Model):
         else:
             body = self.env._("Request withdrawn.")
         for ticket in self.filtered(lambda t: not t.is_closed):
-            stage = ticket._cabinet_withdrawn_stage()
+            stage = ticket._withdrawn_stage()
             # sudo: the requester may not change the stage otherwise; withdrawing is checked above
             ticket.sudo().write({'stage_id': stage.id})
             ticket.message_post(body=body, message_type='comment', subtype_xmlid='mail.mt_comment')
@@ -414,11 +412,11 @@ class CabinetTicket(models.Model):
         return self.env['cabinet.stage'].search(domain, order='sequence, id')
 
     @api.model
-    def _cabinet_closing_stage(self):
+    def _closing_stage(self):
         """The firm's closing stage whatever the team: a folded one first, in stage order."""
         return self.env['cabinet.stage'].search([('is_closed', '=', True)], order='fold desc, sequence, id', limit=1)
 
-    def _cabinet_withdrawn_stage(self):
+    def _withdrawn_stage(self):
         """The stage a withdrawn ticket goes to: the module's cancelling stage when its team uses
         it, else the last closing stage of its team."""
         self.ensure_one()
@@ -429,7 +427,7 @@ class CabinetTicket(models.Model):
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         return stage
 
-    def _cabinet_reopen_stage(self):
+    def _reopen_stage(self):
         """The stage a reopened ticket goes back to: the first open stage of its team."""
         self.ensure_one()
         return self._stages_for_team(self.team_id).filtered(lambda s: not s.is_closed)[:1]
@@ -452,7 +450,7 @@ class CabinetTicket(models.Model):
     # HELPERS
     # ------------------------------------------------------------
 
-    def _cabinet_preview(self, vals):
+    def _preview(self, vals):
         """The tickets of ``self`` as writing ``vals`` would leave them, or the ticket creating
         ``vals`` would give on an empty recordset, as new records: to decide, before saving, who
         may read them.
@@ -468,8 +466,8 @@ class CabinetTicket(models.Model):
             return self.new(values)
         return self.browse().concat(*(self.new(values, origin=ticket) for ticket in self))
 
-    def _cabinet_check_assignee(self, user):
-        """Refuse to assign the tickets of ``self`` (as they will be saved, see ``_cabinet_preview``)
+    def _check_assignee(self, user):
+        """Refuse to assign the tickets of ``self`` (as they will be saved, see ``_preview``)
         to ``user`` when ``user`` could not read them: an assignee must see what they handle, and
         nobody may hand a ticket to someone it must stay hidden from."""
         unreadable = self - self._cabinet_filtered_readable(user)
@@ -484,7 +482,7 @@ class CabinetTicket(models.Model):
             )
 
     @api.model
-    def _cabinet_is_staff(self, partner):
+    def _is_staff(self, partner):
         """Whether ``partner`` is the partner of an internal user of the firm."""
         if partner == self.env.user.partner_id:
             return not self.env.user.share

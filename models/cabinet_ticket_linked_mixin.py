@@ -10,7 +10,7 @@ class CabinetTicketLinkedMixin(models.AbstractModel):
     Inheriting models get ``cabinet_ticket_readable``, true for records of other documents and
     for records of tickets the current user may read; their record rule
     (``security/ir_rules.xml``) keeps the records where it is true. The tickets' own record
-    rules decide (:meth:`cabinet.ticket._cabinet_readable_query`), applied to the real user even
+    rules decide (:meth:`cabinet.ticket._readable_query`), applied to the real user even
     though record rules are evaluated in superuser mode.
     """
 
@@ -27,7 +27,7 @@ class CabinetTicketLinkedMixin(models.AbstractModel):
     @api.depends_context('uid', 'allowed_company_ids')
     def _compute_cabinet_ticket_readable(self):
         ticket_ids = {record.res_id for record in self if record.res_model == 'cabinet.ticket'}
-        readable_ids = self.env['cabinet.ticket']._cabinet_readable_ids(ticket_ids)
+        readable_ids = self.env['cabinet.ticket']._readable_ids(ticket_ids)
         for record in self:
             record.cabinet_ticket_readable = record.res_model != 'cabinet.ticket' or record.res_id in readable_ids
 
@@ -35,7 +35,7 @@ class CabinetTicketLinkedMixin(models.AbstractModel):
         if operator != 'in':
             return NotImplemented
         other_documents = Domain('res_model', '!=', 'cabinet.ticket')
-        query = self.env['cabinet.ticket']._cabinet_readable_query()
+        query = self.env['cabinet.ticket']._readable_query()
         readable = other_documents if query is None else other_documents | Domain('res_id', 'in', query)
         if True in value and False in value:
             return Domain.TRUE

@@ -17,7 +17,7 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
     _name = 'cabinet.ticket.reference.mixin'
     _description = "Record Pointing at Tickets"
 
-    def _cabinet_ticket_fnames(self):
+    def _ticket_fnames(self):
         """Names of the fields of this model pointing at tickets (many2one and many2many)."""
         return [
             fname
@@ -27,24 +27,24 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._cabinet_check_ticket_values(vals_list)
+        self._check_ticket_values(vals_list)
         return super().create(vals_list)
 
     def write(self, vals):
-        self._cabinet_check_ticket_values([vals])
+        self._check_ticket_values([vals])
         return super().write(vals)
 
     def onchange(self, values, field_names, fields_spec):
         # what the user sends, then what the form would show (defaults and computed values); the
         # tickets the record already points at were checked when they were saved
         # sudo: only the ids of the record's tickets are read, to leave them out of the check
-        known = {ticket.id for fname in self._cabinet_ticket_fnames() for ticket in self.sudo().mapped(fname)}
-        self._cabinet_check_ticket_values([values], known_ids=known)
+        known = {ticket.id for fname in self._ticket_fnames() for ticket in self.sudo().mapped(fname)}
+        self._check_ticket_values([values], known_ids=known)
         result = super().onchange(values, field_names, fields_spec)
-        self._cabinet_check_ticket_values([result.get('value') or {}], known_ids=known)
+        self._check_ticket_values([result.get('value') or {}], known_ids=known)
         return result
 
-    def _cabinet_check_ticket_values(self, vals_list, known_ids=()):
+    def _check_ticket_values(self, vals_list, known_ids=()):
         """Raise an AccessError unless the current user may read every ticket the values of
         ``vals_list`` point at (many2one ids or ``{'id': ..}``, many2many commands or ids).
 
@@ -55,7 +55,7 @@ class CabinetTicketReferenceMixin(models.AbstractModel):
             return
         ticket_ids = set()
         for vals in vals_list:
-            for fname in self._cabinet_ticket_fnames():
+            for fname in self._ticket_fnames():
                 value = vals.get(fname)
                 if self._fields[fname].type == 'many2one':
                     value = [value]

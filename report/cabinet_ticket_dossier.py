@@ -19,7 +19,7 @@ class ReportCabinetTicketDossier(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         tickets = self.env['cabinet.ticket'].with_context(active_test=False).browse(docids)
         tickets.check_access('read')
-        messages = tickets._cabinet_dossier_messages()
+        messages = tickets._dossier_messages()
         # grouped: the groups share the prefetch of all messages (authors, documents: one query each)
         exchanges = defaultdict(lambda: messages.browse(), messages.grouped('res_id'))
         # the history is written in the language of each dossier: its requester's
@@ -28,12 +28,12 @@ class ReportCabinetTicketDossier(models.AbstractModel):
         for ticket in tickets:
             by_lang[ticket.partner_id.lang or self.env.user.lang] |= ticket
         for lang, lang_tickets in by_lang.items():
-            history.update(lang_tickets.with_context(lang=lang)._cabinet_dossier_history())
+            history.update(lang_tickets.with_context(lang=lang)._dossier_history())
         return {
             'doc_ids': tickets.ids,
             'doc_model': 'cabinet.ticket',
             'docs': tickets,
             'exchanges': exchanges,
             'history': history,
-            'documents': tickets._cabinet_dossier_documents(),
+            'documents': tickets._dossier_documents(),
         }

@@ -271,7 +271,7 @@ class CabinetFactories:
         flush_tracking()
         token = ticket._rating_get_access_token(partner=partner)
         ticket.rating_apply(5, token=token, feedback="Quick and clear answer")
-        ticket._cabinet_portal_reopen(partner, reason="One more question about the plans")
+        ticket._portal_reopen(partner, reason="One more question about the plans")
         flush_tracking()
         return ticket
 

@@ -157,7 +157,7 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
                 tickets.invalidate_recordset(['mandate_agent_ids'])
                 found = Ticket.search([('id', 'in', tickets.ids), ('mandate_agent_ids', 'in', self.agent.ids)])
                 covered = tickets.filtered(
-                    lambda t: t.mandate_id and t.mandate_id._cabinet_covers(t.commercial_partner_id, t.category_id)
+                    lambda t: t.mandate_id and t.mandate_id._covers(t.commercial_partner_id, t.category_id)
                 )
                 self.assertEqual(found, covered, f"scope {scope.mapped('name')}, end {date_end}")
                 self.assertEqual(tickets.filtered(lambda t: self.agent in t.mandate_agent_ids), covered)
@@ -174,12 +174,10 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
         self.assertNotIn(self.agent_contact, self.ticket.message_partner_ids)
         self.assertNotEqual(self.ticket._sign_token(pid), signature, "signed links derive from the token")
         Ticket = self._public()
-        self.assertFalse(Ticket._cabinet_portal_access(self.ticket.id, access_token=token)[0])
-        self.assertFalse(Ticket._cabinet_portal_access(self.ticket.id, pid=pid, hash=signature)[0])
+        self.assertFalse(Ticket._portal_access(self.ticket.id, access_token=token)[0])
+        self.assertFalse(Ticket._portal_access(self.ticket.id, pid=pid, hash=signature)[0])
         # positive controls: the new token opens the ticket; other parties' links are untouched
-        self.assertEqual(
-            Ticket._cabinet_portal_access(self.ticket.id, access_token=self.ticket.access_token)[0], self.ticket
-        )
+        self.assertEqual(Ticket._portal_access(self.ticket.id, access_token=self.ticket.access_token)[0], self.ticket)
         self.assertEqual(self.env['cabinet.ticket'].search([('access_token', '=', token_b)]).access_token, token_b)
 
     def test_narrowing_renews_only_tickets_left_out(self):
@@ -200,18 +198,18 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
         self.mandate.date_end = self.today + timedelta(days=1)
         token, pid, signature = self._links(self.ticket, self.agent_contact)
         Ticket = self._public()
-        self.assertEqual(Ticket._cabinet_portal_access(self.ticket.id, pid=pid, hash=signature)[0], self.ticket)
+        self.assertEqual(Ticket._portal_access(self.ticket.id, pid=pid, hash=signature)[0], self.ticket)
         with freeze_time(self.today + timedelta(days=2)):
-            self.assertFalse(Ticket._cabinet_portal_access(self.ticket.id, pid=pid, hash=signature)[0])
+            self.assertFalse(Ticket._portal_access(self.ticket.id, pid=pid, hash=signature)[0])
             self.assertFalse(
-                Ticket._cabinet_portal_access(self.ticket.id, access_token=token, pid=pid, hash=signature)[0],
+                Ticket._portal_access(self.ticket.id, access_token=token, pid=pid, hash=signature)[0],
                 "a signed link whose partner lost access is refused, whatever else it carries",
             )
             self.assertFalse(Ticket._get_thread_with_access(self.ticket.id, pid=pid, hash=signature))
             # the requester's own signed link still works
             requester = self.ticket._sign_token(self.contact_a.id)
             self.assertEqual(
-                Ticket._cabinet_portal_access(self.ticket.id, pid=self.contact_a.id, hash=requester),
+                Ticket._portal_access(self.ticket.id, pid=self.contact_a.id, hash=requester),
                 (self.ticket, self.contact_a),
             )
             self._run_cron('_cron_expire_mandates', model='cabinet.mandate')
@@ -240,8 +238,8 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
         self.assertNotIn(leaver.partner_id, self.ticket_own.message_partner_ids)
         self.assertNotEqual(self.ticket_own.access_token, token)
         Tickets = self._public()
-        self.assertFalse(Tickets._cabinet_portal_access(self.ticket_own.id, access_token=token)[0])
-        self.assertFalse(Tickets._cabinet_portal_access(self.ticket_own.id, pid=pid, hash=signature)[0])
+        self.assertFalse(Tickets._portal_access(self.ticket_own.id, access_token=token)[0])
+        self.assertFalse(Tickets._portal_access(self.ticket_own.id, pid=pid, hash=signature)[0])
         # positive controls: A's remaining contact reads on; B's tickets keep their links
         self.assertIn(self.ticket_own, self._as(self.portal_a).search([]))
         self.assertTrue(self.env['cabinet.ticket'].search([('access_token', '=', token_b)]))
@@ -256,7 +254,7 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
     def test_rating_link_dies_with_anonymization(self):
         self.ticket_own.action_close()
         rating_token = self.ticket_own._rating_get_access_token()
-        self.ticket_own.sudo()._cabinet_anonymize()
+        self.ticket_own.sudo()._anonymize()
         rating = self.ticket_own.rating_ids
         self.assertNotEqual(rating.access_token, rating_token)
         self.assertFalse(self.env['rating.rating'].search([('access_token', '=', rating_token)]))
@@ -519,7 +517,7 @@ class TestAccessEndsPortal(AccessEndsHttpCase):
         # the party's rating link, then the ticket is anonymized
         self.ticket_own.action_close()
         rating_token = self.ticket_own._rating_get_access_token()
-        self.ticket_own.sudo()._cabinet_anonymize()
+        self.ticket_own.sudo()._anonymize()
         response = self.url_open(f'/rate/{rating_token}/5')
         self.assertEqual(response.status_code, 404)
         response = self.url_open(

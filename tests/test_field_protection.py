@@ -187,10 +187,10 @@ class TestProtectedFields(CabinetCommon):
         ticket.message_post(body="We are on it.", message_type='comment', subtype_xmlid='mail.mt_comment')
         self.assertTrue(ticket.first_response_date, "A public answer of the team is the first response")
         ticket.reminder_date = datetime.now().date()
-        ticket._cabinet_send_date_reminder()
+        ticket._send_date_reminder()
         self.assertTrue(ticket.reminder_sent_date)
         ticket.date_deadline = datetime.now().date() + timedelta(days=1)
-        ticket._cabinet_send_deadline_reminder()
+        ticket._send_deadline_reminder()
         self.assertTrue(ticket.deadline_reminder_date)
         self.ticket.sudo().write({'escalation_level': 3})
         self.assertEqual(self.ticket.escalation_level, 3, "The superuser (owning code) writes protected fields")
@@ -219,7 +219,7 @@ class TestProtectedFields(CabinetCommon):
         with self._at(monday_8):
             ticket = self._create_ticket(self.contact_a, name="Waiting for an answer")
         with self._at(monday_8 + timedelta(days=1)):
-            ticket.with_user(self.user_a)._cabinet_sla_escalate()
+            ticket.with_user(self.user_a)._sla_escalate()
         self.assertEqual(ticket.escalation_level, 1)
 
     @mute_logger(*MUTED)

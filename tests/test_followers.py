@@ -64,7 +64,7 @@ class TestFollowerRule(CabinetFollowersCase):
             | self.agent_contact
         )
         self.assertEqual(
-            self.ticket._cabinet_filter_allowed_partners(candidates),
+            self.ticket._filter_allowed_partners(candidates),
             self.contact_a2 | self.party_a | self.user_manager.partner_id | self.portal_a.partner_id,
             "Only contacts of the party and staff who may read the ticket may follow it",
         )
@@ -341,9 +341,7 @@ class TestFollowerRule(CabinetFollowersCase):
 class TestFollowerRuleMandate(CabinetFollowersCase):
     def _agent_allowed(self, ticket=None):
         ticket = ticket or self.ticket
-        return ticket._cabinet_filter_allowed_partners(self.agent | self.agent_contact) == (
-            self.agent | self.agent_contact
-        )
+        return ticket._filter_allowed_partners(self.agent | self.agent_contact) == (self.agent | self.agent_contact)
 
     def test_agent_only_under_active_mandate(self):
         self.assertFalse(self._agent_allowed(), "No mandate, no agent")
@@ -400,10 +398,10 @@ class TestFollowerRulePerformance(CabinetFollowersCase):
         # measured: partners' party and share flag, ticket's party, then the colleague's user and the
         # request type their rules look at (staff follow only what they may read)
         with self.assertQueryCount(cab_user=4):
-            ticket._cabinet_filter_allowed_partners(partners)
+            ticket._filter_allowed_partners(partners)
         outsiders = (self.contact_b | self.agent_contact).with_env(self.env)
         with self.assertQueryCount(cab_user=2):  # measured: partners, then one search of covering mandates
-            ticket._cabinet_filter_allowed_partners(outsiders)
+            ticket._filter_allowed_partners(outsiders)
 
     @users('cab_user')
     @warmup

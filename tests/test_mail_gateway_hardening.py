@@ -341,7 +341,7 @@ class TestMailGatewayUnreadable(MailGatewayHardeningCase):
         raw = self._raw(MAIL_TEMPLATE_PLAIN, "Readable but failing")
         with (
             self.mock_mail_gateway(),
-            patch.object(self.registry['cabinet.ticket'], '_cabinet_mail_one_new_ticket', one_new_ticket),
+            patch.object(self.registry['cabinet.ticket'], '_mail_one_new_ticket', one_new_ticket),
             self.assertRaises(KeyError),
         ):
             self._message_process(raw)

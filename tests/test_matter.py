@@ -393,7 +393,7 @@ class TestMatter(MatterFactories, MailCommon):
         self._run_cron('_cron_apply_retention', model='cabinet.matter')
         self.assertFalse(other.anonymized, "A ticket still holds personal data: kept")
         self.assertFalse(self.matter.anonymized)
-        ticket.sudo()._cabinet_anonymize()
+        ticket.sudo()._anonymize()
         self._run_cron('_cron_apply_retention', model='cabinet.matter')
         self.assertRecordValues(
             other, [{'anonymized': True, 'name': "Anonymized matter", 'client_id': False, 'state': 'closed'}]

@@ -514,9 +514,9 @@ class TestPortalCloseRateReopen(CabinetPortalCase):
         self.assertTrue(self.ticket_a.is_closed)
         # a longer period set by the firm allows it again
         self.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_reopen_days', '60')
-        self.assertTrue(self.ticket_a._cabinet_portal_can_reopen())
+        self.assertTrue(self.ticket_a._portal_can_reopen())
         self.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_reopen_days', 'nonsense')
-        self.assertEqual(self.ticket_a._cabinet_portal_reopen_days(), 30)
+        self.assertEqual(self.ticket_a._portal_reopen_days(), 30)
 
 
 @tagged('post_install', '-at_install', 'cabinet_helpdesk')
@@ -620,7 +620,7 @@ class TestPortalPrivacy(CabinetPortalCase):
         ).execute()
         self.assertEqual(ICP.get_param('cabinet_helpdesk.portal_reopen_days'), '45')
         self.assertEqual(ICP.get_param('cabinet_helpdesk.max_attachment_size_mb'), '5')
-        self.assertEqual(self.env['cabinet.ticket']._cabinet_portal_reopen_days(), 45)
+        self.assertEqual(self.env['cabinet.ticket']._portal_reopen_days(), 45)
         self.assertEqual(self.env.company.cabinet_privacy_notice, "<p>Notice of the firm</p>")
 
     def test_firm_notice_kept_on_update(self):

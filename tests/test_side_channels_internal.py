@@ -364,20 +364,16 @@ class TestConfidentialTicketHandedOver(CabinetSideChannelsCase):
         todos = ticket.activity_ids
         self.assertFalse(todos.filtered(lambda a: a.user_id in (self.user_a | self.user_a2)))
         self.assertEqual(todos.user_id, self.hr_leader, "the leader of the request type's handling team")
-        self.assertEqual(ticket._cabinet_reminder_user(), self.hr_leader)
+        self.assertEqual(ticket._reminder_user(), self.hr_leader)
         # positive control
         self.assertEqual(client.activity_ids.user_id, self.user_a2)
 
     def test_todos_only_for_readers(self):
-        self.env['cabinet.ticket']._cabinet_create_todos(
-            {self.hr_ticket: (self.user_a, "Look at it", date.today(), "Please")}
-        )
+        self.env['cabinet.ticket']._create_todos({self.hr_ticket: (self.user_a, "Look at it", date.today(), "Please")})
         # (the HR request also holds its approver's to-do: the leader's)
         todos = self.hr_ticket.activity_ids.filtered(lambda activity: activity.summary == "Look at it")
         self.assertFalse(todos, "no to-do naming a ticket its user may not read")
-        self.env['cabinet.ticket']._cabinet_create_todos(
-            {self.hr_ticket: (self.hr_user, "Look at it", date.today(), "Please")}
-        )
+        self.env['cabinet.ticket']._create_todos({self.hr_ticket: (self.hr_user, "Look at it", date.today(), "Please")})
         todos = self.hr_ticket.activity_ids.filtered(lambda activity: activity.summary == "Look at it")
         self.assertEqual(todos.user_id, self.hr_user)
 

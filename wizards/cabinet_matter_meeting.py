@@ -104,7 +104,7 @@ class CabinetMatterMeeting(models.TransientModel):
                 subtype_xmlid='mail.mt_comment',
                 attachments=[('invitation.ics', self._invitation_ics(ticket, stop))],
             )
-        self._cabinet_add_to_calendar(stop)
+        self._add_to_calendar(stop)
         return coordination._get_records_action()
 
     def _invitation_body(self, ticket):
@@ -150,7 +150,7 @@ class CabinetMatterMeeting(models.TransientModel):
         lines += ['END:VEVENT', 'END:VCALENDAR']
         return b'\r\n'.join(_ics_fold(line) for line in lines) + b'\r\n'
 
-    def _cabinet_add_to_calendar(self, stop):
+    def _add_to_calendar(self, stop):
         """When Calendar is installed, put the meeting in the responsible's calendar (only them
         as attendee: the parties receive their own invitations on their tickets)."""
         if 'calendar.event' not in self.env:

@@ -39,14 +39,14 @@ class CabinetTicketMerge(models.TransientModel):
     @api.depends('ticket_ids')
     def _compute_target_ticket_id(self):
         for wizard in self:
-            tickets = wizard._cabinet_checked_tickets()
+            tickets = wizard._checked_tickets()
             if wizard.target_ticket_id._origin not in tickets or not wizard.target_ticket_id:
                 wizard.target_ticket_id = tickets.sorted(lambda t: (t.create_date or fields.Datetime.now(), t.id))[:1]
 
     @api.depends('ticket_ids', 'target_ticket_id')
     def _compute_warning(self):
         for wizard in self:
-            wizard.warning = "\n".join(wizard._get_merge_problems(wizard._cabinet_checked_tickets())) or False
+            wizard.warning = "\n".join(wizard._get_merge_problems(wizard._checked_tickets())) or False
 
     @api.model
     def default_get(self, fields):
@@ -65,7 +65,7 @@ class CabinetTicketMerge(models.TransientModel):
     def action_merge(self):
         """Merge the tickets into the target and open it."""
         self.ensure_one()
-        tickets = self._cabinet_checked_tickets(self.target_ticket_id)
+        tickets = self._checked_tickets(self.target_ticket_id)
         target = self.target_ticket_id
         if len(tickets) < 2:
             raise UserError(self.env._("Select at least two tickets of the same party to merge them."))
@@ -84,7 +84,7 @@ class CabinetTicketMerge(models.TransientModel):
             'views': [(False, 'form')],
         }
 
-    def _cabinet_checked_tickets(self, extra=None):
+    def _checked_tickets(self, extra=None):
         """The selected tickets, once checked that the current user may read them (and ``extra``):
         an id of a ticket they may not read gets an AccessError, never its number or subject.
 
@@ -152,9 +152,7 @@ class CabinetTicketMerge(models.TransientModel):
         # sudo: the mandate's scope (state, dates, request types) is read to decide, nothing shown
         mandate_sudo = mandate.sudo()
         uncovered = (tickets - target).filtered(
-            lambda t: (
-                t.mandate_id != mandate and not mandate_sudo._cabinet_covers(t.commercial_partner_id, t.category_id)
-            )
+            lambda t: t.mandate_id != mandate and not mandate_sudo._covers(t.commercial_partner_id, t.category_id)
         )
         if not uncovered:
             return []
@@ -188,7 +186,7 @@ class CabinetTicketMerge(models.TransientModel):
             self.env['mail.followers'].sudo().search([('res_model', '=', model), ('res_id', 'in', others.ids)])
         )
         newcomers = followers_sudo.partner_id - target.sudo().message_partner_ids
-        allowed = target._cabinet_filter_allowed_partners(newcomers)
+        allowed = target._filter_allowed_partners(newcomers)
         partners_by_subtypes = defaultdict(list)
         for follower_sudo in followers_sudo.filtered(lambda f: f.partner_id in allowed):
             subtypes = tuple(sorted(follower_sudo.subtype_ids.ids))

@@ -24,11 +24,11 @@ class MailComposeMessage(models.TransientModel):
                 if isinstance(command, (list, tuple)) and command[0] == 4
             ]
             partners = self.env['res.partner'].browse(partner_ids)
-            ticket._cabinet_enforce_allowed_partners(partners)
+            ticket._enforce_allowed_partners(partners)
             emails = email_normalize_all(f"{values.get('email_to') or ''},{values.get('email_cc') or ''}")
-            found, unknown = ticket._cabinet_partners_from_emails(emails)
+            found, unknown = ticket._partners_from_emails(emails)
             if unknown:
-                ticket._cabinet_refuse_addresses(unknown)
+                ticket._refuse_addresses(unknown)
             if emails:
                 values['recipient_ids'] = list(values.get('recipient_ids') or []) + [
                     (4, partner.id) for partner in found.values() if partner.id not in partner_ids

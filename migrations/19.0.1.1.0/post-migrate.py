@@ -64,5 +64,5 @@ def migrate(cr, version):
             "The acknowledgement template was edited: add the privacy notice link and the signed ticket link by hand"
         )
     tickets = env['cabinet.ticket'].with_context(active_test=False).search([('mandate_id', '!=', False)])
-    tickets._cabinet_rotate_access_token()
+    tickets._rotate_access_token()
     _logger.info("Portal rule of agents updated; new access tokens for %s ticket(s) under a mandate", len(tickets))

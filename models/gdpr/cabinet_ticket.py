@@ -65,7 +65,7 @@ class CabinetTicket(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             if vals.get('legal_hold'):
-                self._cabinet_check_legal_hold_write(vals)
+                self._check_legal_hold_write(vals)
         tickets = super().create(vals_list)
         if self.env.context.get('cabinet_staff_request'):
             # like a client on the portal, staff filing their own request were shown the notice
@@ -73,13 +73,13 @@ class CabinetTicket(models.Model):
         return tickets
 
     def write(self, vals):
-        self._cabinet_check_legal_hold_write(vals)
-        self._cabinet_check_anonymized(vals)
+        self._check_legal_hold_write(vals)
+        self._check_anonymized(vals)
         return super().write(vals)
 
     def message_post(self, **kwargs):
         if not self.env.su:
-            self._cabinet_check_anonymized()
+            self._check_anonymized()
         return super().message_post(**kwargs)
 
     @api.ondelete(at_uninstall=False)
@@ -94,13 +94,13 @@ class CabinetTicket(models.Model):
                 )
             )
 
-    def _cabinet_check_legal_hold_write(self, vals):
+    def _check_legal_hold_write(self, vals):
         """Only the data protection officer places or lifts a legal hold (through any path)."""
         if 'legal_hold' in vals and not self.env.su and not self.env.user._cabinet_is_dpo():
             raise AccessError(self.env._("Only the data protection officer may place or lift a legal hold."))
 
     @api.model
-    def _cabinet_anonymized_locked_fields(self):
+    def _anonymized_locked_fields(self):
         """Fields nobody may change once a ticket is anonymized: what would reopen, reassign or
         give the ticket personal data again (technical and statistics fields stay writable)."""
         return {
@@ -121,10 +121,10 @@ class CabinetTicket(models.Model):
             'coordination_ids',
         }
 
-    def _cabinet_check_anonymized(self, fnames=None):
+    def _check_anonymized(self, fnames=None):
         """Anonymized tickets are closed for good: refuse changing them (``fnames``) or writing on
         their thread, so that no personal data comes back after the retention policy applied."""
-        if fnames is not None and not set(fnames) & self._cabinet_anonymized_locked_fields():
+        if fnames is not None and not set(fnames) & self._anonymized_locked_fields():
             return
         if anonymized := self.filtered('anonymized'):
             raise UserError(
@@ -157,10 +157,10 @@ class CabinetTicket(models.Model):
             },
         }
 
-    def _cabinet_dossier_messages(self):
+    def _dossier_messages(self):
         """Exchanges of the tickets their party can see (the portal's view of the thread): emails
         and messages, the one that opened the ticket included; no internal notes, no staff-only
-        logs, and no automatic notices (creation, tracked changes: ``_cabinet_dossier_history``
+        logs, and no automatic notices (creation, tracked changes: ``_dossier_history``
         gives those). They make the ticket dossier and the personal data export. One query for
         any number of tickets; group them with ``res_id``."""
         if not self:
@@ -173,7 +173,7 @@ class CabinetTicket(models.Model):
         return self.env['mail.message'].search(domain, order='date, id')
 
     @api.model
-    def _cabinet_dossier_tracked_fields(self):
+    def _dossier_tracked_fields(self):
         """Tracked fields whose history the party is given (dossier and personal data export):
         how its request was handled. The firm's own controls (legal hold, service level,
         escalation) stay out."""
@@ -190,7 +190,7 @@ class CabinetTicket(models.Model):
             'date_deadline',
         ]
 
-    def _cabinet_dossier_history(self):
+    def _dossier_history(self):
         """The tracked changes of the tickets, oldest first, formatted for the party in the
         language of the context: ``{ticket id: [{'date', 'field', 'old', 'new'}]}``.
 
@@ -209,7 +209,7 @@ class CabinetTicket(models.Model):
                     ('mail_message_id.model', '=', self._name),
                     ('mail_message_id.res_id', 'in', self.ids),
                     ('field_id.model', '=', self._name),
-                    ('field_id.name', 'in', self._cabinet_dossier_tracked_fields()),
+                    ('field_id.name', 'in', self._dossier_tracked_fields()),
                 ]
             )
         )
@@ -222,14 +222,14 @@ class CabinetTicket(models.Model):
                 {
                     'date': tracking.mail_message_id.date,
                     'field': line['fieldInfo']['changedField'],
-                    'old': self._cabinet_format_tracked_value(line['oldValue'], field_type),
-                    'new': self._cabinet_format_tracked_value(line['newValue'], field_type),
+                    'old': self._format_tracked_value(line['oldValue'], field_type),
+                    'new': self._format_tracked_value(line['newValue'], field_type),
                 }
             )
         return history
 
     @api.model
-    def _cabinet_format_tracked_value(self, value, field_type):
+    def _format_tracked_value(self, value, field_type):
         """A value of ``mail.tracking.value._tracking_value_format()`` as text for a person."""
         if field_type == 'boolean':
             return self.env._("Yes") if value else self.env._("No")
@@ -241,7 +241,7 @@ class CabinetTicket(models.Model):
             return format_datetime(self.env, fields.Datetime.to_datetime(str(value).rstrip('Z')))
         return str(value)
 
-    def _cabinet_dossier_documents(self):
+    def _dossier_documents(self):
         """Documents attached to the tickets themselves rather than to a message (uploaded in the
         backend, copied from an email to qualify): ``{ticket id: attachments}``."""
         Attachment = self.env['ir.attachment']
@@ -268,11 +268,11 @@ class CabinetTicket(models.Model):
         return documents
 
     @api.model
-    def _cabinet_anonymous_partner(self):
+    def _anonymous_partner(self):
         return self.env.ref('cabinet_helpdesk.res_partner_anonymous')
 
     @api.model
-    def _cabinet_anonymize_kept_tracked_fields(self):
+    def _anonymize_kept_tracked_fields(self):
         """Tracked fields whose history is kept on an anonymized ticket: they are needed for
         statistics (stage, team and assignment durations) and hold no personal data of the party."""
         return {
@@ -291,7 +291,7 @@ class CabinetTicket(models.Model):
             'company_id',
         }
 
-    def _cabinet_anonymize(self):
+    def _anonymize(self):
         """Remove every personal datum of the party from the tickets, keeping what statistics need.
 
         The party becomes one anonymous placeholder partner; subject, description, message bodies,
@@ -304,7 +304,7 @@ class CabinetTicket(models.Model):
             return
         # changes of this transaction not tracked yet would be, at commit, with their old values
         self._track_discard()
-        anonymous = self._cabinet_anonymous_partner()
+        anonymous = self._anonymous_partner()
         tickets = self.with_context(active_test=False, tracking_disable=True, mail_notrack=True)
         values = {
             'name': self.env._("Anonymized request"),
@@ -360,7 +360,7 @@ class CabinetTicket(models.Model):
                 'outgoing_email_to': False,
             }
         )
-        kept = self._cabinet_anonymize_kept_tracked_fields()
+        kept = self._anonymize_kept_tracked_fields()
         messages.tracking_value_ids.filtered(lambda v: v.field_id.name not in kept).write(
             {
                 'old_value_char': False,
@@ -382,7 +382,7 @@ class CabinetTicket(models.Model):
         for rating in ratings:
             rating.access_token = rating._default_access_token()  # rating links sent before stop working
 
-    def _cabinet_erasure_refusals(self):
+    def _erasure_refusals(self):
         """Why the personal data of these tickets may not be erased yet: a legal hold, or a legal
         obligation to keep them (GDPR art. 17(3)(b)) whose period runs on, or would start when an
         open ticket closes. An empty list when nothing forbids the erasure.
@@ -425,24 +425,24 @@ class CabinetTicket(models.Model):
                 )
         return reasons
 
-    def _cabinet_withdraw(self):
+    def _withdraw(self):
         """Close the open tickets as withdrawn because their requester's data is being erased.
 
         Nobody is notified and the change is not tracked: the tickets are anonymized in the same
         transaction, and a notification or a tracked change would carry the personal data again.
-        ``_cabinet_note_withdrawn`` records the reason once they are. Call it on a ``sudo()``
+        ``_note_withdrawn`` records the reason once they are. Call it on a ``sudo()``
         recordset, after the caller's access check.
         """
         if not self:
             return
         stage = self.env.ref('cabinet_helpdesk.cabinet_stage_cancelled', raise_if_not_found=False)
         if not stage or not stage.is_closed:
-            stage = self._cabinet_closing_stage()
+            stage = self._closing_stage()
         if not stage:
             raise UserError(self.env._("No closing stage is configured: create a stage flagged as closing."))
         self.with_context(mail_notrack=True, tracking_disable=True).write({'stage_id': stage.id})
 
-    def _cabinet_note_withdrawn(self):
+    def _note_withdrawn(self):
         """Record in each ticket why it was closed: withdrawn at its requester's erasure request."""
         for ticket in self:
             ticket.message_post(
@@ -454,7 +454,7 @@ class CabinetTicket(models.Model):
                 subtype_xmlid='mail.mt_note',
             )
 
-    def _cabinet_retention_log(self, action, reason):
+    def _retention_log(self, action, reason):
         """Audit rows of the tickets, without personal data, before they are anonymized or deleted."""
         self.env['cabinet.retention.log'].sudo().create(
             [
@@ -488,10 +488,10 @@ class CabinetTicket(models.Model):
         to_delete = self.filtered(lambda t: t.category_id.retention_policy_id.action == 'delete')
         to_anonymize = self - to_delete
         if to_anonymize:
-            to_anonymize._cabinet_retention_log('anonymize', 'retention')
-            to_anonymize._cabinet_anonymize()
+            to_anonymize._retention_log('anonymize', 'retention')
+            to_anonymize._anonymize()
         if to_delete:
-            to_delete._cabinet_retention_log('delete', 'retention')
+            to_delete._retention_log('delete', 'retention')
             self.env['rating.rating'].sudo().search(
                 [('res_model', '=', self._name), ('res_id', 'in', to_delete.ids)]
             ).unlink()

@@ -215,11 +215,11 @@ class ResPartner(models.Model):
         :rtype: dict
         """
         Message = self.env['mail.message'].sudo()
-        messages = tickets_sudo._cabinet_dossier_messages()
+        messages = tickets_sudo._dossier_messages()
         # grouped: the groups share the prefetch of all messages (authors, documents: one query each)
         messages_by_ticket = messages.grouped('res_id')
-        history = tickets_sudo._cabinet_dossier_history()
-        documents = tickets_sudo._cabinet_dossier_documents()
+        history = tickets_sudo._dossier_history()
+        documents = tickets_sudo._dossier_documents()
         ratings = (
             self.env['rating.rating']
             .sudo()
@@ -586,7 +586,7 @@ class ResPartner(models.Model):
         """
         self._cabinet_check_dpo()
         self.check_access('read')
-        anonymous = self.env['cabinet.ticket']._cabinet_anonymous_partner()
+        anonymous = self.env['cabinet.ticket']._anonymous_partner()
         if anonymous in self:
             raise UserError(self.env._("The anonymous placeholder partner cannot be erased."))
         persons_sudo = self._cabinet_gdpr_persons()
@@ -602,7 +602,7 @@ class ResPartner(models.Model):
                 ]
             )
         )
-        reasons = tickets_sudo._cabinet_erasure_refusals()
+        reasons = tickets_sudo._erasure_refusals()
         if reasons:
             raise UserError(
                 self.env._(
@@ -612,10 +612,10 @@ class ResPartner(models.Model):
                 )
             )
         withdrawn_sudo = tickets_sudo.filtered(lambda t: not t.is_closed)
-        withdrawn_sudo._cabinet_withdraw()
-        tickets_sudo._cabinet_retention_log('anonymize', 'erasure')
-        tickets_sudo._cabinet_anonymize()
-        withdrawn_sudo._cabinet_note_withdrawn()
+        withdrawn_sudo._withdraw()
+        tickets_sudo._retention_log('anonymize', 'erasure')
+        tickets_sudo._anonymize()
+        withdrawn_sudo._note_withdrawn()
         self._cabinet_erase_elsewhere(persons_sudo, tickets_sudo)
         self.env['cabinet.gdpr.log']._log_action('erasure', tickets_sudo)
         self._cabinet_gdpr_note(
@@ -633,7 +633,7 @@ class ResPartner(models.Model):
         anonymized): their messages on other tickets, the syntheses of coordinations naming them
         (as written and as posted on each ticket), and the emails to qualify sent from their
         address. Their places in other threads (recipient, follower) go as well."""
-        anonymous = self.env['cabinet.ticket']._cabinet_anonymous_partner()
+        anonymous = self.env['cabinet.ticket']._anonymous_partner()
         emails = persons_sudo._cabinet_gdpr_emails()
         Message = self.env['mail.message'].sudo()
         # messages written on tickets of others

@@ -74,7 +74,7 @@ class CabinetMailPending(models.Model):
             pending.attachment_ids = [Command.set(attachments_by_pending[pending.id])]
 
     @api.model
-    def _cabinet_create_from_mail(self, msg_dict, values, refused, reason=None, email_from=None):
+    def _create_from_mail(self, msg_dict, values, refused, reason=None, email_from=None):
         """Keep an incoming email that cannot open a ticket by itself.
 
         :param dict msg_dict: the parsed email (the gateway posts it on the returned record)

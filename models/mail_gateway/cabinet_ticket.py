@@ -55,7 +55,7 @@ class CabinetTicket(models.Model):
         """Open a ticket for the sender of an email written to a team alias.
 
         The requester is the contact the routing found for the sender's address (see
-        ``_cabinet_mail_routes``), or a new partner of party type *other* whose ticket is flagged
+        ``_mail_routes``), or a new partner of party type *other* whose ticket is flagged
         ``partner_to_qualify``. An email the routing could not attribute for certain (no or
         malformed sender, several senders, an address shared by several parties) or could not
         read arrives with the reason in ``custom_values`` and is kept as a ``cabinet.mail.pending``
@@ -68,16 +68,16 @@ class CabinetTicket(models.Model):
         pending_reason = values.pop('cabinet_mail_pending_reason', False)
         raw_from = values.pop('cabinet_mail_raw_from', None)
         # the original of an unreadable email is its only copy: it is kept whatever its size
-        refused = [] if pending_reason == 'unreadable' else self._cabinet_mail_refuse_attachments(msg_dict)
+        refused = [] if pending_reason == 'unreadable' else self._mail_refuse_attachments(msg_dict)
         requester, created = self.env['res.partner'], False
         if not pending_reason:
-            requester, created = self._cabinet_mail_find_requester(msg_dict)
+            requester, created = self._mail_find_requester(msg_dict)
         if not requester:
-            pending = self.env['cabinet.mail.pending']._cabinet_create_from_mail(
+            pending = self.env['cabinet.mail.pending']._create_from_mail(
                 msg_dict, values, refused, reason=pending_reason, email_from=raw_from
             )
             if diverted_from:
-                diverted_from._cabinet_mail_note_to_qualify(pending)
+                diverted_from._mail_note_to_qualify(pending)
             return pending
         msg_dict['author_id'] = requester.id
         values.update(
@@ -93,35 +93,35 @@ class CabinetTicket(models.Model):
         # the sender's address is the requester's: never write it onto the partner (email_from is related)
         ticket = super().message_new(dict(msg_dict, email_from=False), values)
         if diverted_from:
-            diverted_from._cabinet_mail_note_diverted(ticket.number)
+            diverted_from._mail_note_diverted(ticket.number)
         if refused:
-            ticket._cabinet_mail_note_refused(refused)
+            ticket._mail_note_refused(refused)
         if not self.env.context.get('cabinet_mail_automated'):
-            ticket._cabinet_mail_send_acknowledgement(refused)
+            ticket._mail_send_acknowledgement(refused)
         return ticket
 
     def message_update(self, msg_dict, update_vals=None):
         """Let a reply of the ticket's party (or of the firm's staff) enter the ticket.
 
         Replies from anyone else never get here: the routing sent them to a new ticket of their
-        own (``_cabinet_mail_divert_other_parties``). Attachments over the size limit are
+        own (``_mail_divert_other_parties``). Attachments over the size limit are
         refused: a note says so on the ticket and the sender is told, unless the reply is an
         automated one.
         """
-        refused = self._cabinet_mail_refuse_attachments(msg_dict)
+        refused = self._mail_refuse_attachments(msg_dict)
         result = super().message_update(msg_dict, update_vals=update_vals)
         if refused:
-            self._cabinet_mail_note_refused(refused)
+            self._mail_note_refused(refused)
             author = self.env['res.partner'].browse(msg_dict.get('author_id'))
             if author and not self.env.context.get('cabinet_mail_automated'):
-                self._cabinet_mail_tell_refused(author, refused)
+                self._mail_tell_refused(author, refused)
         return result
 
     def action_mark_party_qualified(self):
         self.write({'partner_to_qualify': False})
 
     @api.model
-    def _cabinet_mail_routes(self, message, message_dict, routes):
+    def _mail_routes(self, message, message_dict, routes):
         """Apply the gateway's rules to the routes of one incoming email (the routing hook
         ``mail.thread.message_route`` calls this when a route leads to tickets).
 
@@ -130,14 +130,14 @@ class CabinetTicket(models.Model):
         for new tickets and replies alike.
 
         - An email that could not be read (see ``mail.thread.message_process``), or whose sender
-          is not usable (``_cabinet_mail_usable_sender``) or is an address of several parties
-          (``_cabinet_mail_sender_partner``), is kept as an email to qualify: it neither opens a
+          is not usable (``_mail_usable_sender``) or is an address of several parties
+          (``_mail_sender_partner``), is kept as an email to qualify: it neither opens a
           ticket for a guessed party nor enters a ticket's thread.
         - Otherwise the sender's contact becomes the author (``author_id``), chosen here rather
           than by Odoo's lookup, and a reply from outside the ticket's party opens a ticket of its
-          own (``_cabinet_mail_divert_other_parties``).
+          own (``_mail_divert_other_parties``).
         - One email opens at most one ticket, even when written to several team aliases
-          (``_cabinet_mail_one_new_ticket``).
+          (``_mail_one_new_ticket``).
 
         :param message: the incoming ``email.message.EmailMessage``
         :param dict message_dict: the parsed email; ``author_id`` is set or cleared here
@@ -148,9 +148,9 @@ class CabinetTicket(models.Model):
         if self.env.context.get('cabinet_mail_unreadable'):
             reason = 'unreadable'
         else:
-            sender, reason = self._cabinet_mail_usable_sender(message, message_dict)
+            sender, reason = self._mail_usable_sender(message, message_dict)
             if not reason:
-                partner, ambiguous = self._cabinet_mail_sender_partner(sender)
+                partner, ambiguous = self._mail_sender_partner(sender)
                 reason = ambiguous and 'ambiguous'
                 message_dict['author_id'] = partner.id
         if reason:
@@ -158,13 +158,13 @@ class CabinetTicket(models.Model):
                 "Email with Message-Id %s kept for a person to qualify: %s", message_dict.get('message_id'), reason
             )
             message_dict['author_id'] = False
-            routes = self._cabinet_mail_keep_to_qualify(message, routes, reason)
+            routes = self._mail_keep_to_qualify(message, routes, reason)
         else:
-            routes = self._cabinet_mail_divert_other_parties(message_dict, routes)
-        return self._cabinet_mail_one_new_ticket(message, routes)
+            routes = self._mail_divert_other_parties(message_dict, routes)
+        return self._mail_one_new_ticket(message, routes)
 
     @api.model
-    def _cabinet_mail_usable_sender(self, message, message_dict):
+    def _mail_usable_sender(self, message, message_dict):
         """Decide whether the From header of an incoming email names one sender for certain.
 
         It does when there is one From header, parsing to exactly one mailbox, without structural
@@ -215,7 +215,7 @@ class CabinetTicket(models.Model):
         return sender, False
 
     @api.model
-    def _cabinet_mail_sender_partner(self, address):
+    def _mail_sender_partner(self, address):
         """The contact behind the sender address ``address`` of an incoming email.
 
         An address is ambiguous when contacts of different parties (commercial partners; the
@@ -236,7 +236,7 @@ class CabinetTicket(models.Model):
         return partners.sorted(lambda partner: not partner.user_ids)[:1].sudo(False), False
 
     @api.model
-    def _cabinet_mail_keep_to_qualify(self, message, routes, reason):
+    def _mail_keep_to_qualify(self, message, routes, reason):
         """Turn the routes of ``routes`` to tickets into routes keeping the email to qualify
         (``cabinet.mail.pending``), for the same team, run as the gateway's own user rather than
         as a user guessed from the sender's address. A reply on a ticket's thread gets an internal
@@ -246,7 +246,7 @@ class CabinetTicket(models.Model):
         :return: the routes to process
         :rtype: list
         """
-        raw_from = self._cabinet_mail_raw_from(message)
+        raw_from = self._mail_raw_from(message)
         result = []
         for route in routes:
             model, thread_id, custom_values, _user_id, alias = route
@@ -266,7 +266,7 @@ class CabinetTicket(models.Model):
         return result
 
     @api.model
-    def _cabinet_mail_raw_from(self, message):
+    def _mail_raw_from(self, message):
         """The From header(s) of ``message`` as sent, encoded words decoded: Python's parsed
         value keeps only what it could read as addresses, hiding what made the sender unusable."""
         values = []
@@ -283,7 +283,7 @@ class CabinetTicket(models.Model):
         return ', '.join(value for value in values if value)
 
     @api.model
-    def _cabinet_mail_one_new_ticket(self, message, routes):
+    def _mail_one_new_ticket(self, message, routes):
         """Keep one route opening a ticket among ``routes``: an email written to several team
         aliases is one need, it opens one ticket and gets one acknowledgement. The alias kept is
         the first one in the To header, then in Cc (then any other route, in routing order). The
@@ -322,11 +322,11 @@ class CabinetTicket(models.Model):
         return [route for route in routes if route is kept or route not in creating]
 
     @api.model
-    def _cabinet_mail_divert_other_parties(self, message_dict, routes):
+    def _mail_divert_other_parties(self, message_dict, routes):
         """Turn the routes of ``routes`` that would add an email to an existing ticket into
         routes creating a new ticket (same team) when the sender is outside the ticket's party.
 
-        This is part of the routing (``_cabinet_mail_routes``) rather than ``message_update``:
+        This is part of the routing (``_mail_routes``) rather than ``message_update``:
         once a route points at a ticket, the gateway posts the email on it whatever
         ``message_update`` does. The sender (``message_dict['author_id']``, found by the
         routing) may write on the ticket when they are a contact of the ticket's party or an
@@ -346,7 +346,7 @@ class CabinetTicket(models.Model):
                 result.append(route)
                 continue
             ticket = self.browse(thread_id)
-            if author and ticket._cabinet_mail_author_allowed(author):
+            if author and ticket._mail_author_allowed(author):
                 result.append(route)
                 continue
             _logger.info(
@@ -369,14 +369,14 @@ class CabinetTicket(models.Model):
             )
         return result
 
-    def _cabinet_mail_author_allowed(self, partner):
+    def _mail_author_allowed(self, partner):
         """Whether ``partner`` may write on this ticket by email: a contact of its party, the
         agent of an active mandate covering it, or the firm's staff."""
         self.ensure_one()
-        return bool(self._cabinet_filter_allowed_partners(partner))
+        return bool(self._filter_allowed_partners(partner))
 
     @api.model
-    def _cabinet_mail_is_automated(self, message, message_dict):
+    def _mail_is_automated(self, message, message_dict):
         """Whether an incoming email was sent by a machine (auto-reply, bounce, bulk or list
         mail, mailer daemon): such emails never get an acknowledgement nor any other answer.
 
@@ -400,9 +400,9 @@ class CabinetTicket(models.Model):
         return sender.split('@', 1)[0] in AUTOMATED_SENDERS
 
     @api.model
-    def _cabinet_mail_find_requester(self, msg_dict):
+    def _mail_find_requester(self, msg_dict):
         """Find the requester of a new ticket from the sender of ``msg_dict``: the author the
-        routing found (``_cabinet_mail_routes``), else the contact having the address, else a new
+        routing found (``_mail_routes``), else the contact having the address, else a new
         partner of party type *other* for an unknown address.
 
         :return: ``(partner, created)``; an empty partner when the sender is missing or
@@ -415,7 +415,7 @@ class CabinetTicket(models.Model):
             return self.env['res.partner'], False
         if msg_dict.get('author_id'):
             return self.env['res.partner'].browse(msg_dict['author_id']), False
-        partner, ambiguous = self._cabinet_mail_sender_partner(sender)
+        partner, ambiguous = self._mail_sender_partner(sender)
         if partner or ambiguous:
             return partner, False
         partner = self._partner_find_from_emails_single(
@@ -424,18 +424,18 @@ class CabinetTicket(models.Model):
         return partner, bool(partner)
 
     @api.model
-    def _cabinet_max_attachment_size_mb(self):
+    def _max_attachment_size_mb(self):
         """Largest file accepted with a request, in MB (``cabinet_helpdesk.max_attachment_size_mb``)."""
         return self.env['ir.config_parameter']._cabinet_get_setting('cabinet_helpdesk.max_attachment_size_mb')
 
     @api.model
-    def _cabinet_mail_refuse_attachments(self, msg_dict):
+    def _mail_refuse_attachments(self, msg_dict):
         """Take the attachments over the size limit out of ``msg_dict``.
 
         :return: ``(file name, size in MB)`` of each refused attachment
         :rtype: list
         """
-        limit = self._cabinet_max_attachment_size_mb() * 1024 * 1024
+        limit = self._max_attachment_size_mb() * 1024 * 1024
         kept, refused = [], []
         for attachment in msg_dict.get('attachments') or []:
             content = attachment[1]
@@ -453,12 +453,12 @@ class CabinetTicket(models.Model):
             msg_dict['attachments'] = kept
         return refused
 
-    def _cabinet_mail_bot(self):
+    def _mail_bot(self):
         """This ticket as OdooBot, to post the gateway's own messages: as OdooBot is inactive,
         the requester is notified even when the gateway runs as their own user."""
         return self.with_user(self.env.ref('base.user_root'))
 
-    def _cabinet_mail_send_acknowledgement(self, refused=()):
+    def _mail_send_acknowledgement(self, refused=()):
         """Send the acknowledgement of the ticket's team (if it sends any) to the requester only."""
         self.ensure_one()
         if self.team_id and not self.team_id.use_acknowledgement:
@@ -468,9 +468,9 @@ class CabinetTicket(models.Model):
         )
         if not template or not self.partner_id.email_normalized:
             return
-        self._cabinet_mail_bot().with_context(
+        self._mail_bot().with_context(
             cabinet_refused_attachments=", ".join(name for name, _size in refused),
-            cabinet_max_attachment_size_mb=self._cabinet_max_attachment_size_mb(),
+            cabinet_max_attachment_size_mb=self._max_attachment_size_mb(),
         ).message_post_with_source(
             template,
             message_type='auto_comment',
@@ -478,10 +478,10 @@ class CabinetTicket(models.Model):
             email_layout_xmlid='mail.mail_notification_light',
         )
 
-    def _cabinet_mail_note_diverted(self, reference):
+    def _mail_note_diverted(self, reference):
         """Note on this ticket that an email of its thread went elsewhere, naming only where."""
         self.ensure_one()
-        self._cabinet_mail_bot().message_post(
+        self._mail_bot().message_post(
             body=self.env._(
                 "An email arriving on this ticket's thread came from outside its party. It was not added "
                 "here: it is handled separately as %(reference)s.",
@@ -491,10 +491,10 @@ class CabinetTicket(models.Model):
             subtype_xmlid='mail.mt_note',
         )
 
-    def _cabinet_mail_note_to_qualify(self, pending):
+    def _mail_note_to_qualify(self, pending):
         """Note on this ticket that an email of its thread was kept to qualify, naming only it."""
         self.ensure_one()
-        self._cabinet_mail_bot().message_post(
+        self._mail_bot().message_post(
             body=self.env._(
                 "An email arriving on this ticket's thread was not added here: its sender could not be "
                 "identified for certain, or it could not be read. It is kept as email to qualify #%(pending)s "
@@ -505,29 +505,29 @@ class CabinetTicket(models.Model):
             subtype_xmlid='mail.mt_note',
         )
 
-    def _cabinet_mail_note_refused(self, refused):
+    def _mail_note_refused(self, refused):
         self.ensure_one()
-        self._cabinet_mail_bot().message_post(
+        self._mail_bot().message_post(
             body=self.env._(
                 "Attachments refused because they exceed %(limit)s MB: %(files)s. The email itself was "
                 "kept and the sender was asked to send them another way.",
-                limit=self._cabinet_max_attachment_size_mb(),
+                limit=self._max_attachment_size_mb(),
                 files=", ".join(f"{name} ({size} MB)" for name, size in refused),
             ),
             message_type='notification',
             subtype_xmlid='mail.mt_note',
         )
 
-    def _cabinet_mail_tell_refused(self, partner, refused):
+    def _mail_tell_refused(self, partner, refused):
         """Tell ``partner``, the sender of a reply, which attachments were refused."""
         self.ensure_one()
-        self._cabinet_mail_bot().message_post(
+        self._mail_bot().message_post(
             body=self.env._(
                 "We received your message on ticket %(number)s, but not these attachments, which exceed "
                 "%(limit)s MB: %(files)s. Please send them in smaller parts, or add them from your "
                 "customer portal.",
                 number=self.number,
-                limit=self._cabinet_max_attachment_size_mb(),
+                limit=self._max_attachment_size_mb(),
                 files=", ".join(name for name, _size in refused),
             ),
             author_id=self.company_id.partner_id.id,

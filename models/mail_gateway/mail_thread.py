@@ -43,7 +43,7 @@ class MailThread(models.AbstractModel):
       email, a missing or malformed sender, several senders or an address of several parties
       are kept to qualify; a reply on a ticket's thread from outside its party becomes a new
       ticket; one email opens one ticket however many team aliases it was written to
-      (``cabinet.ticket._cabinet_mail_routes``);
+      (``cabinet.ticket._mail_routes``);
     - ``_message_route_process``: Cc, Bcc and other To addresses are dropped before the email is
       posted on a ticket, so they are never linked as recipients (``partner_ids``), never stored
       for "reply all" (``incoming_email_to/cc``) and never written to; automated emails are
@@ -93,7 +93,7 @@ class MailThread(models.AbstractModel):
             message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
         )
         if any(route[0] == 'cabinet.ticket' for route in routes):
-            routes = self.env['cabinet.ticket']._cabinet_mail_routes(message, message_dict, routes)
+            routes = self.env['cabinet.ticket']._mail_routes(message, message_dict, routes)
         return routes
 
     @api.model
@@ -110,7 +110,7 @@ class MailThread(models.AbstractModel):
             for key, value in message_dict.items()
             if key not in ('partner_ids', 'cc_filtered', 'to_filtered')
         }
-        automated = self.env['cabinet.ticket']._cabinet_mail_is_automated(message, message_dict)
+        automated = self.env['cabinet.ticket']._mail_is_automated(message, message_dict)
         # cabinet_mail_gateway: outsiders met on the way are dropped and logged, not refused with an error
         gateway = self.with_context(cabinet_mail_gateway=True, cabinet_mail_automated=automated)
         return super(MailThread, gateway)._message_route_process(message, ticket_dict, ticket_routes) or thread_id

@@ -18,7 +18,7 @@ class CabinetCoordination(models.Model):
             ).action_send_synthesis()
         return True
 
-    def _cabinet_synthesis_pdf(self, ticket):
+    def _synthesis_pdf(self, ticket):
         """The synthesis as a PDF for ``ticket``'s party: the meeting date, the synthesis as
         written, and that ticket's number only.
 

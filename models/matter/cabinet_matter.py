@@ -74,7 +74,7 @@ class CabinetMatter(models.Model):
     @api.depends_context('uid')
     def _compute_counts(self):
         # everything with the reader's rights: tickets they may not read are not counted
-        tickets_by_matter = self._cabinet_readable_tickets_by_matter()
+        tickets_by_matter = self._readable_tickets_by_matter()
         all_ticket_ids = [tid for ids in tickets_by_matter.values() for tid in ids]
         coordinations = dict(
             self.env['cabinet.coordination']._read_group([('matter_id', 'in', self.ids)], ['matter_id'], ['__count'])
@@ -87,7 +87,7 @@ class CabinetMatter(models.Model):
             ):
                 docs[ticket_matter[res_id]] = docs.get(ticket_matter[res_id], 0) + count
             for res_id, count in self.env['mail.message']._read_group(
-                self._cabinet_timeline_domain(all_ticket_ids), ['res_id'], ['__count']
+                self._timeline_domain(all_ticket_ids), ['res_id'], ['__count']
             ):
                 msgs[ticket_matter[res_id]] = msgs.get(ticket_matter[res_id], 0) + count
         open_counts = {
@@ -190,7 +190,7 @@ class CabinetMatter(models.Model):
     def action_view_documents(self):
         """The documents of the matter's tickets the user may read, each with its party and ticket."""
         self.ensure_one()
-        ticket_ids = self._cabinet_readable_tickets_by_matter().get(self.id, [])
+        ticket_ids = self._readable_tickets_by_matter().get(self.id, [])
         return {
             'type': 'ir.actions.act_window',
             'name': self.env._("Documents of %(matter)s", matter=self.display_name),
@@ -208,14 +208,14 @@ class CabinetMatter(models.Model):
         """The messages of the matter's tickets the user may read, oldest first (internal notes and
         tracked changes included, as the user may read them)."""
         self.ensure_one()
-        ticket_ids = self._cabinet_readable_tickets_by_matter().get(self.id, [])
+        ticket_ids = self._readable_tickets_by_matter().get(self.id, [])
         return {
             'type': 'ir.actions.act_window',
             'name': self.env._("Timeline of %(matter)s", matter=self.display_name),
             'res_model': 'mail.message',
             'view_mode': 'list',
             'views': [(self.env.ref('cabinet_helpdesk.mail_message_view_list_cabinet_matter').id, 'list')],
-            'domain': list(self._cabinet_timeline_domain(ticket_ids)),
+            'domain': list(self._timeline_domain(ticket_ids)),
             'context': {'create': False},
         }
 
@@ -238,7 +238,7 @@ class CabinetMatter(models.Model):
         while matters := Matter.search(
             self._retention_due_domain(), limit=batch_size, order='id'
         ).try_lock_for_update():
-            matters._cabinet_anonymize()
+            matters._anonymize()
             if not self.env['ir.cron']._commit_progress(
                 len(matters), remaining=Matter.search_count(self._retention_due_domain())
             ):
@@ -257,7 +257,7 @@ class CabinetMatter(models.Model):
             [('state', '=', 'closed'), ('anonymized', '=', False), ('id', 'not in', [matter.id for (matter,) in busy])]
         )
 
-    def _cabinet_anonymize(self):
+    def _anonymize(self):
         """Remove what names a person from the matters; the reference and dates stay."""
         self.sudo().write({'name': self.env._("Anonymized matter"), 'client_id': False, 'anonymized': True})
         _logger.info("Anonymized %s matter(s) whose tickets were all anonymized or deleted", len(self))
@@ -266,7 +266,7 @@ class CabinetMatter(models.Model):
     # HELPERS
     # ------------------------------------------------------------
 
-    def _cabinet_readable_tickets_by_matter(self):
+    def _readable_tickets_by_matter(self):
         """Ids of the tickets of each matter that the current user may read (record rules applied).
 
         :return: ``{matter_id: [ticket ids]}``
@@ -280,7 +280,7 @@ class CabinetMatter(models.Model):
         return result
 
     @api.model
-    def _cabinet_timeline_domain(self, ticket_ids):
+    def _timeline_domain(self, ticket_ids):
         return Domain(
             [
                 ('model', '=', 'cabinet.ticket'),

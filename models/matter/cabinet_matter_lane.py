@@ -7,7 +7,7 @@ class CabinetMatterLane(models.Model):
     """One party of a matter: its tickets in the matter, as the current user may read them.
 
     The rows are computed at query time from the tickets the current user may read (their own
-    record rules, ``cabinet.ticket._cabinet_readable_query``) of the matters the user may read:
+    record rules, ``cabinet.ticket._readable_query``) of the matters the user may read:
     a party whose only tickets are hidden from the user has no lane, and hidden tickets are in
     no count.
     """
@@ -30,7 +30,7 @@ class CabinetMatterLane(models.Model):
 
     @property
     def _table_query(self):
-        tickets = self.env['cabinet.ticket']._cabinet_readable_query()
+        tickets = self.env['cabinet.ticket']._readable_query()
         Matter = self.env['cabinet.matter'].sudo(False).with_context(active_test=False)
         if tickets is None or not Matter.has_access('read'):
             return SQL(

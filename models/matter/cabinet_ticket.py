@@ -37,12 +37,12 @@ class CabinetTicket(models.Model):
     def create(self, vals_list):
         # the default from the context too: it is applied after this check
         default_matter_id = self.env.context.get('default_matter_id')
-        self._cabinet_check_matters([vals.get('matter_id', default_matter_id) for vals in vals_list])
+        self._check_matters([vals.get('matter_id', default_matter_id) for vals in vals_list])
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get('matter_id'):
-            self._cabinet_check_matters([vals['matter_id']])
+            self._check_matters([vals['matter_id']])
         return super().write(vals)
 
     # ------------------------------------------------------------
@@ -56,7 +56,7 @@ class CabinetTicket(models.Model):
         sender learns nothing about the matter."""
         record = super().message_new(msg_dict, custom_values=custom_values)
         if record._name == self._name and record:
-            record._cabinet_file_into_quoted_matter(msg_dict.get('subject') or '')
+            record._file_into_quoted_matter(msg_dict.get('subject') or '')
         return record
 
     # ------------------------------------------------------------
@@ -70,7 +70,7 @@ class CabinetTicket(models.Model):
         if coordination_id and len(self) == 1 and kwargs.get('subtype_xmlid') == 'mail.mt_comment':
             coordination = self.env['cabinet.coordination'].browse(coordination_id)
             if self in coordination.ticket_ids:
-                kwargs['attachments'] = [*(kwargs.get('attachments') or []), coordination._cabinet_synthesis_pdf(self)]
+                kwargs['attachments'] = [*(kwargs.get('attachments') or []), coordination._synthesis_pdf(self)]
                 # once: nothing else posted meanwhile on the ticket gets it
                 ticket = self.with_context(cabinet_synthesis_pdf_coordination_id=False)
                 return super(CabinetTicket, ticket).message_post(**kwargs)
@@ -81,7 +81,7 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cabinet_check_matters(self, matter_ids):
+    def _check_matters(self, matter_ids):
         """Only a matter the user may read, and an open one, takes tickets in.
 
         :param list matter_ids: ids of matters about to be set on tickets (falsy ones ignored)
@@ -98,7 +98,7 @@ class CabinetTicket(models.Model):
                 )
             )
 
-    def _cabinet_file_into_quoted_matter(self, subject):
+    def _file_into_quoted_matter(self, subject):
         """Set the matter quoted as ``[reference]`` in ``subject`` on this new ticket if its
         party already has another ticket in that matter (same company, matter open)."""
         self.ensure_one()

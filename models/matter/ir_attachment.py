@@ -19,7 +19,7 @@ class IrAttachment(models.Model):
     def _compute_cabinet_ticket_id(self):
         ticket_ids = {att.res_id for att in self if att.res_model == 'cabinet.ticket' and att.res_id}
         # only tickets the user may read are named
-        readable = self.env['cabinet.ticket']._cabinet_readable_ids(ticket_ids)
+        readable = self.env['cabinet.ticket']._readable_ids(ticket_ids)
         for attachment in self:
             ticket = self.env['cabinet.ticket']
             if attachment.res_model == 'cabinet.ticket' and attachment.res_id in readable:

@@ -33,8 +33,8 @@ class CabinetTicket(models.Model):
         if team:
             staff = self.env['res.users']
             # sudo: the team's notification setting decides who follows; only its users come out
-            for candidates in team.sudo()._cabinet_notification_candidates():
-                if staff := self._cabinet_users_who_may_read(candidates):
+            for candidates in team.sudo()._notification_candidates():
+                if staff := self._users_who_may_read(candidates):
                     break
             if staff:
                 xmlid_to_res_id = self.env['ir.model.data']._xmlid_to_res_id
@@ -49,7 +49,7 @@ class CabinetTicket(models.Model):
         # ours first: the first entry of a partner gives their subtypes (the assignee's included)
         return followers + super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
 
-    def _cabinet_users_who_may_read(self, users):
+    def _users_who_may_read(self, users):
         """Return those of ``users`` who may read all of these tickets, record rules included (a
         confidential request type stays with its requester and handling team), in any of their
         companies."""
@@ -62,10 +62,10 @@ class CabinetTicket(models.Model):
 
     def rating_apply(self, rate, token=None, rating=None, feedback=None, subtype_xmlid=None, notify_delay_send=False):
         """No rating reaches an anonymized ticket (its rating links are renewed by the
-        anonymization, see ``_cabinet_anonymize``). A low rating is also told to the firm: an
+        anonymization, see ``_anonymize``). A low rating is also told to the firm: an
         internal note of the low rating subtype, which the assignee and the staff the team
         notifies follow."""
-        self._cabinet_check_anonymized()
+        self._check_anonymized()
         rating = super().rating_apply(
             rate,
             token=token,
@@ -76,10 +76,10 @@ class CabinetTicket(models.Model):
         )
         if 0 < rate < RATING_LIMIT_OK:
             for ticket in self:
-                ticket._cabinet_notify_low_rating(rating)
+                ticket._notify_low_rating(rating)
         return rating
 
-    def _cabinet_notify_low_rating(self, rating):
+    def _notify_low_rating(self, rating):
         self.ensure_one()
         feedback = (rating.sudo().feedback or '').strip()
         if feedback:
@@ -95,18 +95,18 @@ class CabinetTicket(models.Model):
                 partner=rating.sudo().partner_id.display_name,
                 number=self.number,
             )
-        self._cabinet_mail_bot().message_post(
+        self._mail_bot().message_post(
             body=body, message_type='notification', subtype_xmlid='cabinet_helpdesk.mt_ticket_rating_low'
         )
 
     def _message_post_after_hook(self, message, msg_values):
-        """The party writing on a closed ticket is heard (``_cabinet_closed_ticket_answered``)."""
+        """The party writing on a closed ticket is heard (``_closed_ticket_answered``)."""
         result = super()._message_post_after_hook(message, msg_values)
-        if self.is_closed and self._cabinet_is_party_message(message, msg_values):
-            self._cabinet_closed_ticket_answered(message.author_id)
+        if self.is_closed and self._is_party_message(message, msg_values):
+            self._closed_ticket_answered(message.author_id)
         return result
 
-    def _cabinet_is_party_message(self, message, msg_values):
+    def _is_party_message(self, message, msg_values):
         """Whether ``message`` is the party writing to the firm: a public message (portal chatter
         or email) of someone outside the firm, which is neither a rating nor an automated email.
         Whoever posted it was allowed to (access rules, email routing)."""
@@ -116,10 +116,10 @@ class CabinetTicket(models.Model):
             and not msg_values.get('rating_id')
             and not self.env.context.get('cabinet_mail_automated')
             and message.author_id
-            and not self._cabinet_is_staff(message.author_id)
+            and not self._is_staff(message.author_id)
         )
 
-    def _cabinet_closed_ticket_answered(self, author):
+    def _closed_ticket_answered(self, author):
         """The party (``author``) wrote on this closed ticket: within the reopen period the ticket
         reopens; after it, the assignee (else the team leader) gets a to-do and the party is told
         their message was received. Nothing the party writes is left unread."""
@@ -127,10 +127,10 @@ class CabinetTicket(models.Model):
         # sudo: the party's message was accepted on the ticket (access was checked to post it);
         # reopening it or warning the firm is the firm's own handling of that message
         ticket_sudo = self.sudo()
-        stage = ticket_sudo._cabinet_reopen_stage()
-        if stage and ticket_sudo._cabinet_portal_can_reopen():
+        stage = ticket_sudo._reopen_stage()
+        if stage and ticket_sudo._portal_can_reopen():
             ticket_sudo.write({'stage_id': stage.id})
-            ticket_sudo._cabinet_mail_bot().message_post(
+            ticket_sudo._mail_bot().message_post(
                 body=self.env._(
                     "Reopened: %(author)s wrote on the ticket after it was closed.", author=author.display_name
                 ),
@@ -138,10 +138,10 @@ class CabinetTicket(models.Model):
                 subtype_xmlid='mail.mt_note',
             )
             return
-        ticket_sudo._cabinet_create_todos(
+        ticket_sudo._create_todos(
             {
                 ticket_sudo: (
-                    ticket_sudo._cabinet_reminder_user(),
+                    ticket_sudo._reminder_user(),
                     self.env._("Message on closed ticket %(number)s", number=ticket_sudo.number),
                     fields.Date.context_today(self),
                     self.env._(
@@ -153,7 +153,7 @@ class CabinetTicket(models.Model):
             },
             notify=True,
         )
-        ticket_sudo._cabinet_mail_bot().message_post(
+        ticket_sudo._mail_bot().message_post(
             body=self.env._(
                 "We received your message on ticket %(number)s. As this ticket is closed, it was passed on to "
                 "the person in charge, who will get back to you. For a new question, please file a new request.",

@@ -19,10 +19,10 @@ class CabinetPartyThread(models.AbstractModel):
     party's contacts and the agent of a mandate covering it, whatever the path (chatter,
     composer, email, scheduled action), and its mails carry no copies to anyone else.
 
-    The inheriting model says who is allowed (``_cabinet_filter_allowed_partners``), refuses or
-    drops the others (``_cabinet_enforce_allowed_partners``, ``_cabinet_refuse_addresses``),
-    maps addresses to allowed partners (``_cabinet_partners_from_emails``) and restricts its
-    outgoing mails (``_cabinet_restrict_outgoing_mails``). This mixin applies the rule to the
+    The inheriting model says who is allowed (``_filter_allowed_partners``), refuses or
+    drops the others (``_enforce_allowed_partners``, ``_refuse_addresses``),
+    maps addresses to allowed partners (``_partners_from_emails``) and restricts its
+    outgoing mails (``_restrict_outgoing_mails``). This mixin applies the rule to the
     thread; ``mail.followers``, ``mail.mail`` and the composer apply it to every model
     inheriting it (``is_party_thread``). A person who adds anyone else gets a UserError; an
     email or a scheduled action drops them and logs it; notifications and outgoing mails
@@ -33,7 +33,7 @@ class CabinetPartyThread(models.AbstractModel):
     _description = "Thread of One Party"
     _inherit = ['mail.thread']
 
-    def _cabinet_mail_driven(self, message_type=None):
+    def _mail_driven(self, message_type=None):
         """Whether the current change comes from an email or a scheduled action rather than from a
         person: outsiders are then dropped and logged instead of refused with an error. The email
         gateway passes ``message_type='email'`` and sets the context key ``cabinet_mail_automated``
@@ -51,9 +51,7 @@ class CabinetPartyThread(models.AbstractModel):
         if not self or not partner_ids:
             return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
         partners = self.env['res.partner'].browse(partner_ids)
-        allowed_by_ticket = {
-            ticket: ticket._cabinet_enforce_allowed_partners(partners, what="follower(s)") for ticket in self
-        }
+        allowed_by_ticket = {ticket: ticket._enforce_allowed_partners(partners, what="follower(s)") for ticket in self}
         if all(allowed == partners for allowed in allowed_by_ticket.values()):
             return super()._message_subscribe(partner_ids, subtype_ids, customer_ids=customer_ids)
         for ticket, allowed in allowed_by_ticket.items():
@@ -73,12 +71,12 @@ class CabinetPartyThread(models.AbstractModel):
             if outgoing_email_to:
                 # addresses without partner: only those of allowed partners are kept, as partners
                 emails = email_normalize_all(outgoing_email_to)
-                found, unknown = self._cabinet_partners_from_emails(emails)
+                found, unknown = self._partners_from_emails(emails)
                 if unknown:
-                    self._cabinet_refuse_addresses(unknown, message_type=message_type)
+                    self._refuse_addresses(unknown, message_type=message_type)
                 partners |= self.env['res.partner'].browse([partner.id for partner in found.values()])
                 outgoing_email_to = False
-            partner_ids = self._cabinet_enforce_allowed_partners(partners, message_type=message_type).ids
+            partner_ids = self._enforce_allowed_partners(partners, message_type=message_type).ids
         return super().message_post(partner_ids=partner_ids, outgoing_email_to=outgoing_email_to, **kwargs)
 
     def _message_track_post_template(self, changes):
@@ -92,7 +90,7 @@ class CabinetPartyThread(models.AbstractModel):
         self, message, /, *, body, attachment_ids=None, partner_ids=None, strict=True, **kwargs
     ):
         if partner_ids:
-            partner_ids = self._cabinet_enforce_allowed_partners(
+            partner_ids = self._enforce_allowed_partners(
                 self.env['res.partner'].browse([int(pid) for pid in partner_ids])
             ).ids
         return super()._message_update_content(
@@ -114,7 +112,7 @@ class CabinetPartyThread(models.AbstractModel):
         for ticket in self:
             recipients = suggested.get(ticket.id) or []
             partners = self.env['res.partner'].browse([r['partner_id'] for r in recipients if r.get('partner_id')])
-            allowed = ticket._cabinet_filter_allowed_partners(partners)
+            allowed = ticket._filter_allowed_partners(partners)
             suggested[ticket.id] = [r for r in recipients if r.get('partner_id') in allowed.ids]
         return suggested
 

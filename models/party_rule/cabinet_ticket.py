@@ -61,20 +61,20 @@ class CabinetTicket(models.Model):
     def _compute_mandate_agent_ids(self):
         for ticket in self:
             mandate = ticket.mandate_id
-            if mandate and mandate._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
+            if mandate and mandate._covers(ticket.commercial_partner_id, ticket.category_id):
                 ticket.mandate_agent_ids = mandate.agent_id.commercial_partner_id
             else:
                 ticket.mandate_agent_ids = False
 
     def _search_mandate_agent_ids(self, operator, value):
         """Tickets whose mandate, held by one of the agent parties ``value``, covers them today
-        (``cabinet.mandate._cabinet_covered_tickets_sql``): the portal record rule of agents."""
+        (``cabinet.mandate._covered_tickets_sql``): the portal record rule of agents."""
         if operator != 'in':
             return NotImplemented
         party_ids = [party_id for party_id in value if isinstance(party_id, int)]
         if not party_ids:
             return Domain.FALSE
-        return Domain('id', 'in', self.env['cabinet.mandate']._cabinet_covered_tickets_sql(party_ids))
+        return Domain('id', 'in', self.env['cabinet.mandate']._covered_tickets_sql(party_ids))
 
     @api.constrains('mandate_id', 'agent_partner_id')
     def _check_mandate_id(self):
@@ -91,7 +91,7 @@ class CabinetTicket(models.Model):
                         mandate=mandate.name,
                     )
                 )
-            if not mandate._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
+            if not mandate._covers(ticket.commercial_partner_id, ticket.category_id):
                 raise ValidationError(
                     self.env._(
                         "Mandate %(mandate)s does not allow acting on ticket %(number)s: it must be active, valid "
@@ -116,7 +116,7 @@ class CabinetTicket(models.Model):
     def _check_mandate_scope(self):
         """A ticket whose mandate is still active keeps within the mandate's scope."""
         for ticket in self.filtered(lambda t: t.mandate_id.state == 'active'):
-            if not ticket.mandate_id._cabinet_covers(ticket.commercial_partner_id, ticket.category_id):
+            if not ticket.mandate_id._covers(ticket.commercial_partner_id, ticket.category_id):
                 raise ValidationError(
                     self.env._(
                         "Ticket %(number)s is filed under mandate %(mandate)s, which does not cover this party or "
@@ -126,7 +126,7 @@ class CabinetTicket(models.Model):
                     )
                 )
 
-    def _cabinet_filter_allowed_partners(self, partners):
+    def _filter_allowed_partners(self, partners):
         """Return the subset of ``partners`` that may follow this ticket or receive its messages:
         partners of internal users who may read the ticket (with their own rights; the current
         user always may), contacts of the ticket's party (same commercial partner), and the agent
@@ -151,25 +151,25 @@ class CabinetTicket(models.Model):
         )
         outsiders = partners_sudo.filtered(lambda p: p.id not in allowed_ids and p.partner_share)
         if outsiders and party:
-            agents = self._cabinet_mandate_agents()
+            agents = self._mandate_agents()
             allowed_ids.update(p.id for p in outsiders if p.commercial_partner_id in agents)
         return partners.filtered(lambda p: p.id in allowed_ids)
 
-    def _cabinet_mandate_agents(self):
+    def _mandate_agents(self):
         """Agent parties whose active mandate lets them follow this ticket today."""
         self.ensure_one()
         ticket_sudo = self.sudo()
         Mandate = self.env['cabinet.mandate'].sudo()
         return Mandate.search(
-            Mandate._cabinet_covering_domain(
+            Mandate._covering_domain(
                 ticket_sudo.commercial_partner_id,
                 ticket_sudo.category_id,
                 company=ticket_sudo.company_id,
             )
         ).agent_id.commercial_partner_id
 
-    def _cabinet_enforce_allowed_partners(self, partners, message_type=None, what=None):
-        """Return the allowed subset of ``partners`` (see ``_cabinet_filter_allowed_partners``).
+    def _enforce_allowed_partners(self, partners, message_type=None, what=None):
+        """Return the allowed subset of ``partners`` (see ``_filter_allowed_partners``).
         When someone is not allowed, raise a UserError if a person asked for it, or drop them and
         log it when an email or a scheduled action did.
 
@@ -178,11 +178,11 @@ class CabinetTicket(models.Model):
         :param str what: what was asked, for the log ("follower", "recipient")
         """
         self.ensure_one()
-        allowed = self._cabinet_filter_allowed_partners(partners)
+        allowed = self._filter_allowed_partners(partners)
         refused = partners - allowed
         if not refused:
             return allowed
-        if self._cabinet_mail_driven(message_type):
+        if self._mail_driven(message_type):
             _logger.info(
                 "Ticket %s: ignored %s %s outside its party (partner ids %s)",
                 self.id,
@@ -212,11 +212,11 @@ class CabinetTicket(models.Model):
             )
         )
 
-    def _cabinet_refuse_addresses(self, emails, message_type=None):
+    def _refuse_addresses(self, emails, message_type=None):
         """Refuse bare email addresses that belong to no allowed partner of this ticket: UserError
         for a person, log for an email or a scheduled action (the addresses are then dropped)."""
         self.ensure_one()
-        if self._cabinet_mail_driven(message_type):
+        if self._mail_driven(message_type):
             _logger.info("Ticket %s: ignored %s email address(es) outside its party", self.id, len(emails))
             return
         raise UserError(
@@ -228,7 +228,7 @@ class CabinetTicket(models.Model):
             )
         )
 
-    def _cabinet_partners_from_emails(self, emails):
+    def _partners_from_emails(self, emails):
         """Map each email of ``emails`` to an allowed partner of this ticket having it, if any.
 
         :param list emails: normalized emails
@@ -239,14 +239,14 @@ class CabinetTicket(models.Model):
             return {}, []
         # sudo: matching addresses to partners to decide; only allowed partners come out
         candidates = self.env['res.partner'].sudo().search([('email_normalized', 'in', list(emails))])
-        allowed = self._cabinet_filter_allowed_partners(candidates)
+        allowed = self._filter_allowed_partners(candidates)
         party = self.sudo().commercial_partner_id
         found = {}
         for partner in allowed.sorted(lambda p: (p.commercial_partner_id != party, p.id)):
             found.setdefault(partner.email_normalized, partner)
         return found, [email for email in emails if email not in found]
 
-    def _cabinet_sync_mandate(self):
+    def _sync_mandate(self):
         """Find the mandate of tickets an agent filed for the party (exactly one active mandate of
         the agent for the party must cover the request) and make the acting agent follow."""
         Mandate = self.env['cabinet.mandate'].sudo()
@@ -254,7 +254,7 @@ class CabinetTicket(models.Model):
             agent = ticket.agent_partner_id.commercial_partner_id
             if not ticket.mandate_id:
                 mandates = Mandate.search(
-                    Mandate._cabinet_covering_domain(
+                    Mandate._covering_domain(
                         ticket.commercial_partner_id, ticket.category_id, company=ticket.company_id
                     )
                     & Domain('agent_id.commercial_partner_id', '=', agent.id),
@@ -271,7 +271,7 @@ class CabinetTicket(models.Model):
                         )
                     )
                 ticket.mandate_id = mandates
-            if ticket.mandate_id._cabinet_covers(ticket.commercial_partner_id, ticket.category_id) and (
+            if ticket.mandate_id._covers(ticket.commercial_partner_id, ticket.category_id) and (
                 ticket.agent_partner_id not in ticket.message_partner_ids
             ):
                 ticket.message_subscribe(partner_ids=ticket.agent_partner_id.ids)
@@ -279,13 +279,13 @@ class CabinetTicket(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         tickets = super().create(vals_list)
-        tickets.filtered('agent_partner_id')._cabinet_sync_mandate()
+        tickets.filtered('agent_partner_id')._sync_mandate()
         return tickets
 
     def write(self, vals):
         res = super().write(vals)
         if vals.keys() & {'agent_partner_id', 'partner_id', 'category_id'}:
-            self.filtered('agent_partner_id')._cabinet_sync_mandate()
+            self.filtered('agent_partner_id')._sync_mandate()
         return res
 
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
@@ -294,14 +294,14 @@ class CabinetTicket(models.Model):
         recipients_data = super()._notify_get_recipients(message, msg_vals=msg_vals, **kwargs)
         if len(self) != 1 or not recipients_data:
             return recipients_data
-        recipients_data = self._cabinet_drop_requester_from_internal(message, msg_vals or {}, recipients_data)
+        recipients_data = self._drop_requester_from_internal(message, msg_vals or {}, recipients_data)
         shared_ids = [r['id'] for r in recipients_data if r['id'] and r['share']]
-        allowed_ids = set(self._cabinet_filter_allowed_partners(self.env['res.partner'].browse(shared_ids)).ids)
+        allowed_ids = set(self._filter_allowed_partners(self.env['res.partner'].browse(shared_ids)).ids)
         Users = self.env['res.users']
         staff_uids = {r['uid'] for r in recipients_data if r['id'] and not r['share'] and r['uid']}
         reader_uids = {uid for uid in staff_uids if self._cabinet_filtered_readable(Users.browse(uid))}
         emails_only = [r['email_normalized'] for r in recipients_data if not r['id']]
-        allowed_emails = set(self._cabinet_partners_from_emails(emails_only)[0]) if emails_only else set()
+        allowed_emails = set(self._partners_from_emails(emails_only)[0]) if emails_only else set()
         kept = [
             r
             for r in recipients_data
@@ -317,7 +317,7 @@ class CabinetTicket(models.Model):
             )
         return kept
 
-    def _cabinet_restrict_outgoing_mails(self, mails):
+    def _restrict_outgoing_mails(self, mails):
         """Last line of defence on outgoing ``mail.mail`` of tickets: no Cc, no Cc/Bcc header, and
         recipients limited to allowed partners. Addresses of allowed partners in To/Cc become
         partner recipients; any other address is dropped and logged.
@@ -334,9 +334,9 @@ class CabinetTicket(models.Model):
             vals = {}
             emails = email_normalize_all(f"{mail.email_to or ''},{mail.email_cc or ''}")
             recipients = mail.recipient_ids
-            allowed = ticket._cabinet_filter_allowed_partners(recipients)
+            allowed = ticket._filter_allowed_partners(recipients)
             if emails:
-                found, unknown = ticket._cabinet_partners_from_emails(emails)
+                found, unknown = ticket._partners_from_emails(emails)
                 allowed |= self.env['res.partner'].sudo().browse([p.id for p in found.values()])
                 vals.update(email_to=False, email_cc=False)
                 if unknown:
@@ -374,7 +374,7 @@ class CabinetTicket(models.Model):
                 mail.write(vals)
 
     @api.model
-    def _cabinet_release_contacts(self, former_parties):
+    def _release_contacts(self, former_parties):
         """Contacts changed party: links to the tickets they could open stop working, and they
         stop following the tickets they may no longer follow.
 
@@ -398,12 +398,12 @@ class CabinetTicket(models.Model):
                 | Domain('id', 'in', followers.mapped('res_id'))
             )
         )
-        tickets._cabinet_rotate_access_token()
+        tickets._rotate_access_token()
         followed = defaultdict(lambda: self.env['res.partner'])
         for follower in followers:
             followed[follower.res_id] |= follower.partner_id
         for ticket in tickets.filtered(lambda t: t.id in followed):
-            removed = followed[ticket.id] - ticket._cabinet_filter_allowed_partners(followed[ticket.id])
+            removed = followed[ticket.id] - ticket._filter_allowed_partners(followed[ticket.id])
             if removed:
                 ticket.message_unsubscribe(partner_ids=removed.ids)
                 _logger.info("Ticket %s: %s contact(s) who left its party no longer follow it", ticket.id, len(removed))

@@ -66,7 +66,7 @@ class MailFollowers(models.Model):
         for model, res_ids in thread_ids.items():
             for thread in self.env[model].sudo().browse(res_ids):
                 try:
-                    allowed[model, thread.id] = thread._cabinet_filter_allowed_partners(partners).ids
+                    allowed[model, thread.id] = thread._filter_allowed_partners(partners).ids
                 except MissingError:
                     continue  # no such record: nobody may follow it
         kept = []

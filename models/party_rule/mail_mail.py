@@ -15,11 +15,11 @@ class MailMail(models.Model):
         mails = super().create(vals_list)
         party_mails = mails.filtered(lambda mail: mail.res_id and is_party_thread(self.env, mail.model))
         for model in dict.fromkeys(party_mails.mapped('model')):
-            self.env[model]._cabinet_restrict_outgoing_mails(
+            self.env[model]._restrict_outgoing_mails(
                 party_mails.filtered(lambda mail, model=model: mail.model == model).sudo()
             )
         # a coordination's thread is internal: its mail goes to the staff who may read it only
         coordination_mails = mails.filtered(lambda mail: mail.model == 'cabinet.coordination' and mail.res_id)
         if coordination_mails:
-            self.env['cabinet.coordination']._cabinet_restrict_outgoing_mails(coordination_mails.sudo())
+            self.env['cabinet.coordination']._restrict_outgoing_mails(coordination_mails.sudo())
         return mails

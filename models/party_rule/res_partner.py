@@ -9,7 +9,7 @@ class ResPartner(models.Model):
         if not vals.keys() & {'parent_id', 'is_company'}:
             return super().write(vals)
         # a contact leaving its party (or a party joining another) loses its access to the
-        # former party's tickets: see cabinet.ticket._cabinet_release_contacts
+        # former party's tickets: see cabinet.ticket._release_contacts
         # sudo: the contacts under the changed partners, whoever may read them
         family = self.sudo().with_context(active_test=False).search([('id', 'child_of', self.ids)])
         former = {partner: partner.commercial_partner_id for partner in family}
@@ -19,5 +19,5 @@ class ResPartner(models.Model):
             if any(partner.user_ids for partner in moved):
                 # record rules are cached per user with the user's party at the time: drop them
                 self.env.registry.clear_cache()
-            self.env['cabinet.ticket']._cabinet_release_contacts(moved)
+            self.env['cabinet.ticket']._release_contacts(moved)
         return res

@@ -26,7 +26,7 @@ class CabinetTicket(models.Model):
         new_requester = self.filtered(lambda t: t.partner_id.id != vals['partner_id']) if 'partner_id' in vals else None
         res = super().write(vals)
         if new_requester:
-            new_requester._cabinet_rotate_access_token()  # the former requester's links die
+            new_requester._rotate_access_token()  # the former requester's links die
         return res
 
     def _compute_access_url(self):
@@ -35,21 +35,21 @@ class CabinetTicket(models.Model):
             ticket.access_url = f'/my/tickets/{ticket.id}'
 
     @api.model
-    def _cabinet_portal_reopen_days(self):
+    def _portal_reopen_days(self):
         """Days after closing during which the party may reopen a ticket from the portal
         (setting ``cabinet_helpdesk.portal_reopen_days``, 30 by default, 0 = never)."""
         return self.env['ir.config_parameter']._cabinet_get_setting('cabinet_helpdesk.portal_reopen_days')
 
-    def _cabinet_portal_can_reopen(self):
+    def _portal_can_reopen(self):
         """Whether the party may still reopen this closed ticket from the portal."""
         self.ensure_one()
         if not self.is_closed or not self.closed_date or self.anonymized or not self.active:
             return False
-        deadline = self.closed_date + relativedelta(days=self._cabinet_portal_reopen_days())
+        deadline = self.closed_date + relativedelta(days=self._portal_reopen_days())
         return fields.Datetime.now() <= deadline
 
     @api.model
-    def _cabinet_portal_create(self, name, description, category, attachments):
+    def _portal_create(self, name, description, category, attachments):
         """File the current portal user's request (checked by the portal form): their own party
         is the ticket's, the privacy notice they were shown is recorded, the files they sent come
         with a first message. Return the new ticket, in sudo.
@@ -103,7 +103,7 @@ class CabinetTicket(models.Model):
             )
         return ticket_sudo
 
-    def _cabinet_portal_close(self, author, reason=None):
+    def _portal_close(self, author, reason=None):
         """Close the ticket at the party's request and record why, in a message signed by ``author``.
         Return the access token of the satisfaction rating the party may now give."""
         self.ensure_one()
@@ -117,12 +117,12 @@ class CabinetTicket(models.Model):
         self.action_close()
         return self._rating_get_access_token(partner=author)
 
-    def _cabinet_portal_reopen(self, author, reason=None):
+    def _portal_reopen(self, author, reason=None):
         """Reopen the ticket at the party's request, back to the first open stage of its team."""
         self.ensure_one()
-        if not self._cabinet_portal_can_reopen():
+        if not self._portal_can_reopen():
             raise UserError(self.env._("This ticket can no longer be reopened: please file a new request instead."))
-        stage = self._cabinet_reopen_stage()
+        stage = self._reopen_stage()
         if not stage:
             raise UserError(self.env._("No open stage is configured: create a stage that is not closing."))
         self.write({'stage_id': stage.id})
@@ -139,7 +139,7 @@ class CabinetTicket(models.Model):
     #    agent while its mandate covers the ticket: the rules are evaluated at each request);
     #    that user acts in their own name;
     # 2. a link signed for one partner (``pid`` + ``hash``, sent in notifications): it opens the
-    #    ticket only while that partner may follow it now (``_cabinet_filter_allowed_partners``:
+    #    ticket only while that partner may follow it now (``_filter_allowed_partners``:
     #    party, mandate dates and scope), and that partner acts in their own name when the
     #    visitor has no session;
     # 3. the plain access token: it lets one read the ticket, never act on it, since it names
@@ -149,10 +149,10 @@ class CabinetTicket(models.Model):
     #    link, the signature being derived from it.
     #
     # ``_get_thread_with_access`` (chatter, attachments, avatars) and the portal controller
-    # (page, close, reopen, rating) both decide through ``_cabinet_portal_access``.
+    # (page, close, reopen, rating) both decide through ``_portal_access``.
 
     @api.model
-    def _cabinet_portal_access(self, ticket_id, access_token=None, pid=None, hash=None):
+    def _portal_access(self, ticket_id, access_token=None, pid=None, hash=None):
         """Decide whether the current visitor may open ticket ``ticket_id``, and as whom.
 
         :param int ticket_id: the ticket asked for
@@ -169,16 +169,16 @@ class CabinetTicket(models.Model):
         user = self.env.user
         if not user._is_public() and ticket.has_access('read'):
             return ticket.sudo(), user.partner_id
-        return ticket.sudo()._cabinet_link_access(access_token=access_token, pid=pid, hash=hash)
+        return ticket.sudo()._link_access(access_token=access_token, pid=pid, hash=hash)
 
-    def _cabinet_link_access(self, access_token=None, pid=None, hash=None):
+    def _link_access(self, access_token=None, pid=None, hash=None):
         """Access given by a link to a visitor whom the record rules do not let read this ticket
-        (see ``_cabinet_portal_access``). A signed link whose partner may no longer see the
+        (see ``_portal_access``). A signed link whose partner may no longer see the
         ticket is refused, whatever else the link carries. Call it on a ``sudo()`` record."""
         self.ensure_one()
         nobody = self.env['res.partner']
         if pid or hash:
-            partner = self._cabinet_signed_partner(pid, hash)
+            partner = self._signed_partner(pid, hash)
             if not partner:
                 return self.browse(), nobody
             # someone logged in under another name does not act as the link's partner
@@ -187,7 +187,7 @@ class CabinetTicket(models.Model):
             return self, nobody
         return self.browse(), nobody
 
-    def _cabinet_signed_partner(self, pid, hash):
+    def _signed_partner(self, pid, hash):
         """The partner a signed link was made for, when its signature is right and that partner
         may follow this ticket now; an empty recordset otherwise."""
         self.ensure_one()
@@ -201,12 +201,12 @@ class CabinetTicket(models.Model):
         if not validate_thread_with_hash_pid(self, hash, pid):
             return nobody
         partner = self.env['res.partner'].browse(pid).exists()
-        return self._cabinet_filter_allowed_partners(partner) if partner else nobody
+        return self._filter_allowed_partners(partner) if partner else nobody
 
     @api.model
     def _get_thread_with_access(self, thread_id, *, mode='read', hash=None, pid=None, token=None, **kwargs):
         """Thread access of the mail and portal routes: the record rules first, then a link as
-        ``_cabinet_link_access`` decides, for reading (and posting, which needs read access on
+        ``_link_access`` decides, for reading (and posting, which needs read access on
         tickets; the portal controller also asks for a partner to post as) but never for more."""
         thread = super()._get_thread_with_access(thread_id, mode=mode, **kwargs)
         if thread or mode != 'read':
@@ -214,7 +214,7 @@ class CabinetTicket(models.Model):
         ticket_sudo = self.browse(thread_id).sudo().exists()
         if not ticket_sudo:
             return self.browse()
-        return ticket_sudo._cabinet_link_access(access_token=token, pid=pid, hash=hash)[0]
+        return ticket_sudo._link_access(access_token=token, pid=pid, hash=hash)[0]
 
     def _sign_token(self, pid):
         # sudo: the signature derives from the access token, which only staff may read; the
@@ -234,7 +234,7 @@ class CabinetTicket(models.Model):
             redirect=redirect, signup_partner=signup_partner, pid=pid, share_token=share_token
         )
 
-    def _cabinet_rotate_access_token(self):
+    def _rotate_access_token(self):
         """Give the tickets a new access token: every link handed out before, plain or signed,
         stops working. Tickets without a token yet keep none (one is made when needed)."""
         # sudo: the token is readable by staff only; the caller ended someone's access

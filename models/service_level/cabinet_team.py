@@ -31,7 +31,7 @@ class CabinetTeam(models.Model):
         )
         while teams := Team.search(domain, limit=batch_size, order='id').try_lock_for_update():
             for team in teams:
-                lines = team._cabinet_stale_digest_lines(days)
+                lines = team._stale_digest_lines(days)
                 if lines and template and team.leader_id.active and team.leader_id.partner_id.email:
                     template.with_context(
                         stale_lines=lines[:STALE_DIGEST_MAX_LINES],
@@ -42,7 +42,7 @@ class CabinetTeam(models.Model):
             if not self.env['ir.cron']._commit_progress(len(teams), remaining=Team.search_count(domain)):
                 break
 
-    def _cabinet_stale_digest_lines(self, days):
+    def _stale_digest_lines(self, days):
         """Lines of the stale-ticket digest of this team: its open tickets without any message,
         note or tracked change for ``days`` days, longest idle first.
 
@@ -65,7 +65,7 @@ class CabinetTeam(models.Model):
                 | (Domain('category_id.team_id', '=', team.id) & Domain('category_id.confidential', '=', True))
             )
         )
-        tickets = tickets._cabinet_stale_reviewed_by(team)
+        tickets = tickets._stale_reviewed_by(team)
         if not tickets:
             return []
         # automatic notes of the scheduled actions are not news (they are logged by the system user)

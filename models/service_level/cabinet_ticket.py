@@ -103,7 +103,7 @@ class CabinetTicket(models.Model):
     def _compute_sla_policy_id(self):
         policies = self.env['cabinet.sla.policy'].search([('team_id', 'in', self.team_id.ids)])
         for ticket in self:
-            ticket.sla_policy_id = ticket._cabinet_sla_match_policy(policies)
+            ticket.sla_policy_id = ticket._sla_match_policy(policies)
 
     @api.depends(
         'create_date', 'sla_policy_id.response_hours', 'sla_policy_id.resolve_hours', 'team_id.resource_calendar_id'
@@ -122,8 +122,8 @@ class CabinetTicket(models.Model):
                 or policy.team_id.resource_calendar_id
                 or ticket.company_id.resource_calendar_id
             )
-            ticket.sla_response_deadline = self._cabinet_sla_plan(calendar, start, policy.response_hours, plans)
-            ticket.sla_resolve_deadline = self._cabinet_sla_plan(calendar, start, policy.resolve_hours, plans)
+            ticket.sla_response_deadline = self._sla_plan(calendar, start, policy.response_hours, plans)
+            ticket.sla_resolve_deadline = self._sla_plan(calendar, start, policy.resolve_hours, plans)
 
     @api.depends(
         'sla_policy_id',
@@ -137,7 +137,7 @@ class CabinetTicket(models.Model):
     def _compute_sla_status(self):
         now = fields.Datetime.now()
         for ticket in self:
-            ticket.sla_status, ticket.sla_next_check, _breaches = ticket._cabinet_sla_evaluate(now)
+            ticket.sla_status, ticket.sla_next_check, _breaches = ticket._sla_evaluate(now)
 
     @api.depends('reminder_date')
     def _compute_reminder_sent_date(self):
@@ -161,7 +161,7 @@ class CabinetTicket(models.Model):
             and msg_values.get('subtype_id') == self.env['ir.model.data']._xmlid_to_res_id('mail.mt_comment')
             and message.author_id
             and message.author_id.commercial_partner_id != self.commercial_partner_id
-            and self._cabinet_is_staff(message.author_id)
+            and self._is_staff(message.author_id)
         ):
             # whoever may post on the ticket records when it was answered, even without write access
             self.sudo().first_response_date = message.date or fields.Datetime.now()
@@ -182,7 +182,7 @@ class CabinetTicket(models.Model):
             for field in status_fields:
                 self.env.add_to_compute(field, tickets)
             tickets._recompute_recordset(['sla_status', 'sla_next_check'])
-            tickets._cabinet_sla_escalate()
+            tickets._sla_escalate()
             if not self.env['ir.cron']._commit_progress(len(tickets), remaining=self.search_count(domain)):
                 break
 
@@ -201,7 +201,7 @@ class CabinetTicket(models.Model):
         steps = [
             (
                 open_tickets & Domain('reminder_date', '<=', today) & Domain('reminder_sent_date', '=', False),
-                lambda tickets: tickets._cabinet_send_date_reminder(),
+                lambda tickets: tickets._send_date_reminder(),
             ),
         ]
         if days >= 0:
@@ -210,7 +210,7 @@ class CabinetTicket(models.Model):
                     open_tickets
                     & Domain('date_deadline', '<=', today + timedelta(days=days))
                     & Domain('deadline_reminder_date', '=', False),
-                    lambda tickets: tickets._cabinet_send_deadline_reminder(),
+                    lambda tickets: tickets._send_deadline_reminder(),
                 )
             )
         for domain, send in steps:
@@ -224,7 +224,7 @@ class CabinetTicket(models.Model):
         """Scheduled action of the stale-ticket digest: see ``cabinet.team._cron_stale_digest``."""
         return self.env['cabinet.team']._cron_stale_digest(batch_size=batch_size)
 
-    def _cabinet_sla_match_policy(self, policies):
+    def _sla_match_policy(self, policies):
         """Return the service level of this ticket: the request type's own service level if it has
         one, else the most specific of ``policies`` for the ticket's team, request type and priority
         (a policy naming the request type before a general one, then the highest minimum priority).
@@ -248,7 +248,7 @@ class CabinetTicket(models.Model):
         )
 
     @api.model
-    def _cabinet_sla_plan(self, calendar, start, hours, cache):
+    def _sla_plan(self, calendar, start, hours, cache):
         """Return the moment ``hours`` working hours of ``calendar`` after ``start`` (public holidays
         of the calendar excluded), or ``False`` when there is no target.
 
@@ -261,17 +261,17 @@ class CabinetTicket(models.Model):
             deadline = calendar.plan_hours(hours, start, compute_leaves=True) if calendar else False
             if not deadline:
                 deadline = start + timedelta(hours=hours)
-            cache[key] = self._cabinet_ceil_seconds(deadline)
+            cache[key] = self._ceil_seconds(deadline)
         return cache[key]
 
     @api.model
-    def _cabinet_ceil_seconds(self, moment):
+    def _ceil_seconds(self, moment):
         # stored datetimes keep whole seconds: round up so that a moment is never seen as passed too early
         if moment.microsecond:
             return moment.replace(microsecond=0) + timedelta(seconds=1)
         return moment
 
-    def _cabinet_sla_evaluate(self, now):
+    def _sla_evaluate(self, now):
         """Return ``(status, next_check, breaches)`` of this ticket at ``now``.
 
         A deadline is met when its work was done in time (first answer: first staff message or
@@ -303,7 +303,7 @@ class CabinetTicket(models.Model):
         thresholds = []
         at_risk = False
         for deadline in pending:
-            risk_from = self._cabinet_ceil_seconds(deadline - (deadline - start) * SLA_AT_RISK_SHARE)
+            risk_from = self._ceil_seconds(deadline - (deadline - start) * SLA_AT_RISK_SHARE)
             at_risk = at_risk or now >= risk_from
             thresholds.append(risk_from if not breaches and risk_from > now else deadline)
         if breaches:
@@ -322,7 +322,7 @@ class CabinetTicket(models.Model):
             next_check = min(thresholds, default=False)
         return status, next_check, breaches
 
-    def _cabinet_sla_escalate(self):
+    def _sla_escalate(self):
         """Escalate each breached service level deadline of open tickets once: a to-do (with its
         email) for the policy's escalation contact, else the team leader, else the assignee (the
         first of them who may read the ticket), and ``escalation_level`` raised to the number of
@@ -331,7 +331,7 @@ class CabinetTicket(models.Model):
         today = fields.Date.context_today(self)
         todos = {}
         for ticket in self:
-            _status, _next, breaches = ticket._cabinet_sla_evaluate(now)
+            _status, _next, breaches = ticket._sla_evaluate(now)
             if ticket.is_closed or breaches <= ticket.escalation_level:
                 continue
             # sudo: the escalation level is the scheduled action's own (a protected field)
@@ -377,13 +377,13 @@ class CabinetTicket(models.Model):
                     missed=", ".join(missed),
                 ),
             )
-        self._cabinet_create_todos(todos, notify=True)
+        self._create_todos(todos, notify=True)
 
-    def _cabinet_send_date_reminder(self):
+    def _send_date_reminder(self):
         """Give the reminder of the reminder date and mark it as given."""
         today = fields.Date.context_today(self)
-        users = self._cabinet_reminder_users()
-        self._cabinet_create_todos(
+        users = self._reminder_users()
+        self._create_todos(
             {
                 ticket: (
                     users[ticket],
@@ -397,11 +397,11 @@ class CabinetTicket(models.Model):
         # sudo: the reminder markers are the scheduled action's own (protected fields)
         self.sudo().reminder_sent_date = today
 
-    def _cabinet_send_deadline_reminder(self):
+    def _send_deadline_reminder(self):
         """Announce the approaching (or passed) deadline once and mark it as announced."""
         today = fields.Date.context_today(self)
-        users = self._cabinet_reminder_users()
-        self._cabinet_create_todos(
+        users = self._reminder_users()
+        self._create_todos(
             {
                 ticket: (
                     users[ticket],
@@ -419,12 +419,12 @@ class CabinetTicket(models.Model):
         # sudo: the reminder markers are the scheduled action's own (protected fields)
         self.sudo().deadline_reminder_date = today
 
-    def _cabinet_reminder_user(self):
-        """Who is reminded of this ticket (see ``_cabinet_reminder_users``)."""
+    def _reminder_user(self):
+        """Who is reminded of this ticket (see ``_reminder_users``)."""
         self.ensure_one()
-        return self._cabinet_reminder_users()[self]
+        return self._reminder_users()[self]
 
-    def _cabinet_reminder_users(self):
+    def _reminder_users(self):
         """Who is reminded of each ticket of ``self``: the first active user who may read it among
         its assignee, its team leader and the leader of its request type's handling team (the
         one who may read a confidential ticket handed to another team).
@@ -453,7 +453,7 @@ class CabinetTicket(models.Model):
         return result
 
     @api.model
-    def _cabinet_create_todos(self, todos, notify=False):
+    def _create_todos(self, todos, notify=False):
         """Create the to-dos of several tickets in one go; a ticket without anyone to warn gets a
         note instead. A failing ticket is logged and does not stop the others.
 
@@ -506,7 +506,7 @@ class CabinetTicket(models.Model):
                 except (UserError, ValidationError):
                     _logger.exception("To-do on ticket %s could not be created", vals['res_id'])
 
-    def _cabinet_stale_reviewed_by(self, team):
+    def _stale_reviewed_by(self, team):
         """The tickets of ``self`` whose stale-ticket review falls to the leader of ``team``: those
         of ``team`` the leader may read, and those of its confidential request types handed to
         another team whose leader may not read them. The team's tickets its leader may not read

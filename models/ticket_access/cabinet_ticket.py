@@ -55,39 +55,39 @@ class CabinetTicket(models.Model):
 
     @api.model
     def default_get(self, fields):
-        self._cabinet_check_protected_defaults(fields)
+        self._check_protected_defaults(fields)
         return super().default_get(fields)
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._cabinet_check_protected_defaults(self._cabinet_protected_fields())
+        self._check_protected_defaults(self._protected_fields())
         for vals in vals_list:
-            self._cabinet_check_protected_fields(vals)
+            self._check_protected_fields(vals)
         return super().create(vals_list)
 
     def write(self, vals):
-        self._cabinet_check_protected_fields(vals)
-        self._cabinet_check_requester_write(vals)
-        party_moves = self._cabinet_check_partner_change(vals)
+        self._check_protected_fields(vals)
+        self._check_requester_write(vals)
+        party_moves = self._check_partner_change(vals)
         res = super().write(vals)
         if party_moves:
-            self._cabinet_log_party_moves(party_moves)
+            self._log_party_moves(party_moves)
         return res
 
     def message_post(self, **kwargs):
-        if not self.env.su and self and self._cabinet_posts_as_requester():
-            kwargs.update(self._cabinet_requester_post_values())
+        if not self.env.su and self and self._posts_as_requester():
+            kwargs.update(self._requester_post_values())
         return super().message_post(**kwargs)
 
     @api.model
-    def _cabinet_protected_fields(self):
+    def _protected_fields(self):
         """Fields of tickets only the code that owns them may set, as superuser (``self.env.su``)
         after its own checks: create and write set the number and closing date, the scheduled
         actions the service level and reminder fields, the retention the GDPR fields, the mail
         and rating methods the thread; stored related and computed fields follow their source."""
         return PROTECTED_FIELDS & self._fields.keys()
 
-    def _cabinet_refuse_protected(self, fnames):
+    def _refuse_protected(self, fnames):
         """Raise the AccessError naming the protected fields ``fnames`` someone tried to set."""
         labels = sorted(f"{self._fields[fname]._description_string(self.env)} ({fname})" for fname in fnames)
         raise AccessError(
@@ -98,29 +98,29 @@ class CabinetTicket(models.Model):
             )
         )
 
-    def _cabinet_check_protected_fields(self, vals):
+    def _check_protected_fields(self, vals):
         """Refuse ``vals`` (of create or write) setting a protected field, unless the owning code
         runs as superuser."""
         if self.env.su:
             return
-        if protected := vals.keys() & self._cabinet_protected_fields():
-            self._cabinet_refuse_protected(protected)
+        if protected := vals.keys() & self._protected_fields():
+            self._refuse_protected(protected)
 
     @api.model
-    def _cabinet_check_protected_defaults(self, fnames):
+    def _check_protected_defaults(self, fnames):
         """Refuse default values of protected fields given by the context (``default_<field>``)
         or by user-defined defaults (``ir.default``): create would otherwise take them."""
         if self.env.su:
             return
-        protected = self._cabinet_protected_fields().intersection(fnames)
+        protected = self._protected_fields().intersection(fnames)
         if not protected:
             return
         ir_defaults = self.env['ir.default']._get_model_defaults(self._name)
         if given := {fname for fname in protected if f'default_{fname}' in self.env.context or fname in ir_defaults}:
-            self._cabinet_refuse_protected(given)
+            self._refuse_protected(given)
 
     @api.model
-    def _cabinet_handled_domain(self, user):
+    def _handled_domain(self, user):
         """Domain of the tickets ``user`` handles (the *handling staff*): as a helpdesk user,
         the tickets of the teams they belong to or lead, those assigned to them, those without
         team and the confidential ones of the request types their team handles, which they did not
@@ -152,14 +152,14 @@ class CabinetTicket(models.Model):
         return domain
 
     @api.model
-    def _cabinet_requester_only_domain(self, user):
+    def _requester_only_domain(self, user):
         """Domain of the tickets ``user`` requested without handling them: for these, they are a
         requester like a client (public messages only, no internal notes)."""
-        return Domain('partner_id', '=', user.partner_id.id) & ~self._cabinet_handled_domain(user)
+        return Domain('partner_id', '=', user.partner_id.id) & ~self._handled_domain(user)
 
-    def _cabinet_filter_handled(self, user=None):
+    def _filter_handled(self, user=None):
         """Return the tickets of ``self`` handled by ``user`` (default: the current user), as
-        ``_cabinet_handled_domain`` says, without a query per ticket.
+        ``_handled_domain`` says, without a query per ticket.
 
         :param user: ``res.users`` record; without it, the current user, every ticket being
             handled in superuser mode
@@ -188,7 +188,7 @@ class CabinetTicket(models.Model):
         # sudo: team membership and request type flags are read to decide, nothing is returned
         return self.filtered(lambda ticket: handled(ticket.sudo()))
 
-    def _cabinet_changed_fields(self, vals):
+    def _changed_fields(self, vals):
         """Names of the fields of ``vals`` that would change at least one ticket of ``self``
         (relational lists always count as a change)."""
         changed = set()
@@ -203,7 +203,7 @@ class CabinetTicket(models.Model):
                     break
         return changed
 
-    def _cabinet_check_requester_write(self, vals):
+    def _check_requester_write(self, vals):
         """A user writing a ticket they requested without handling it may edit its subject and
         description while it is new, nothing else: raise an AccessError naming what they may not
         change. (Record rules give a user who does not handle a ticket write access to it only
@@ -211,10 +211,10 @@ class CabinetTicket(models.Model):
         if self.env.su:
             return
         requested = self.filtered(lambda ticket: ticket.partner_id == self.env.user.partner_id)
-        requested -= requested._cabinet_filter_handled()
+        requested -= requested._filter_handled()
         if not requested:
             return
-        changed = requested._cabinet_changed_fields(vals)
+        changed = requested._changed_fields(vals)
         if refused := changed - REQUESTER_EDITABLE_FIELDS:
             labels = sorted(
                 self._fields[fname]._description_string(self.env) for fname in refused if fname in self._fields
@@ -236,13 +236,13 @@ class CabinetTicket(models.Model):
                 )
             )
 
-    def _cabinet_check_partner_change(self, vals):
+    def _check_partner_change(self, vals):
         """Check a change of requester (``partner_id`` in ``vals``): only the handling staff may
         change it, to another contact of the same party; only a helpdesk manager may move a ticket
         to another party.
 
         :return: ``{ticket: former party}`` of the tickets moved to another party, to be logged
-            once written (``_cabinet_log_party_moves``)
+            once written (``_log_party_moves``)
         :rtype: dict
         """
         if self.env.su or not vals.get('partner_id'):
@@ -251,7 +251,7 @@ class CabinetTicket(models.Model):
         changed = self.filtered(lambda ticket: ticket.partner_id != partner)
         if not changed:
             return {}
-        if not_handled := changed - changed._cabinet_filter_handled():
+        if not_handled := changed - changed._filter_handled():
             raise AccessError(
                 self.env._(
                     "Only the staff handling ticket %(numbers)s may change its requester.",
@@ -279,7 +279,7 @@ class CabinetTicket(models.Model):
             )
         return moves
 
-    def _cabinet_log_party_moves(self, moves):
+    def _log_party_moves(self, moves):
         """After a manager moved tickets to another party: leave an internal note naming both
         parties, stop the former party's followers and invalidate the links handed out to it.
 
@@ -298,10 +298,10 @@ class CabinetTicket(models.Model):
             # must go, whoever set them (write renews the access token of any requester change)
             ticket_sudo = ticket.sudo()
             followers = ticket_sudo.message_partner_ids
-            if outsiders := followers - ticket_sudo._cabinet_filter_allowed_partners(followers):
+            if outsiders := followers - ticket_sudo._filter_allowed_partners(followers):
                 ticket_sudo.message_unsubscribe(partner_ids=outsiders.ids)
 
-    def _cabinet_posts_as_requester(self):
+    def _posts_as_requester(self):
         """Whether the current user posts on this ticket as a requester, who may only post public
         messages: a client (portal or public user, whatever the environment's superuser mode, as
         the chatter routes post in sudo) or an employee who requested the ticket without handling
@@ -311,10 +311,10 @@ class CabinetTicket(models.Model):
         if user.share:
             return True
         # sudo: the requester is compared, the routes may call this on a sudo record anyway
-        return self.sudo().partner_id == user.partner_id and not self._cabinet_filter_handled(user)
+        return self.sudo().partner_id == user.partner_id and not self._filter_handled(user)
 
     @api.model
-    def _cabinet_requester_post_values(self):
+    def _requester_post_values(self):
         """Values forced on a message a requester posts: a public comment, whatever they asked
         (no internal note, no system event such as "Ticket Closed")."""
         return {
@@ -324,7 +324,7 @@ class CabinetTicket(models.Model):
             'is_internal': False,
         }
 
-    def _cabinet_drop_requester_from_internal(self, message, msg_vals, recipients_data):
+    def _drop_requester_from_internal(self, message, msg_vals, recipients_data):
         """An employee who requested this ticket without handling it is not notified of its
         internal notes and events, which they may not read (see ``mail_message.py``)."""
         requester = self.sudo().partner_id
@@ -339,12 +339,12 @@ class CabinetTicket(models.Model):
         if not (is_internal or not subtype or subtype.sudo().internal):
             return recipients_data
         user = self.env['res.users'].browse(requester_data[0]['uid'])
-        if self._cabinet_filter_handled(user):
+        if self._filter_handled(user):
             return recipients_data
         return [r for r in recipients_data if r['id'] != requester.id]
 
     @api.model
-    def _cabinet_readable_query(self):
+    def _readable_query(self):
         """Query of the tickets the current user may read, their record rules applied.
 
         Records attached to tickets (ratings, followers) are visible only with their ticket: the
@@ -360,9 +360,9 @@ class CabinetTicket(models.Model):
         return tickets._search([])
 
     @api.model
-    def _cabinet_readable_ids(self, ticket_ids):
+    def _readable_ids(self, ticket_ids):
         """The ids among ``ticket_ids`` of tickets the current user may read (see
-        :meth:`_cabinet_readable_query`), in one query.
+        :meth:`_readable_query`), in one query.
 
         :param ticket_ids: ticket ids, existing or not
         :rtype: set

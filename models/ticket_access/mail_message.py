@@ -7,7 +7,7 @@ class MailMessage(models.Model):
     """A requester is a requester, staff or not, on every path to ``mail.message``:
 
     - the internal notes and events of a ticket are kept from an employee who only requested it
-      (``cabinet.ticket._cabinet_requester_only_domain``), as Odoo keeps them from portal users
+      (``cabinet.ticket._requester_only_domain``), as Odoo keeps them from portal users
       (``_get_search_domain_share``): ``_search`` (chatter loading, ``search_read``, a ticket's
       ``message_ids``) adds a condition evaluated in the same query, and
       ``_get_forbidden_access`` (read, write or delete by id) costs one query for internal users;
@@ -51,7 +51,7 @@ class MailMessage(models.Model):
     def _cabinet_requester_messages_domain(self):
         """Messages of the tickets the current user requested without handling them."""
         Ticket = self.env['cabinet.ticket'].sudo().with_context(active_test=False)
-        requested = Ticket._search(Ticket._cabinet_requester_only_domain(self.env.user))
+        requested = Ticket._search(Ticket._requester_only_domain(self.env.user))
         return Domain('model', '=', Ticket._name) & Domain('res_id', 'in', requested)
 
     @api.model
@@ -68,10 +68,10 @@ class MailMessage(models.Model):
         ticket_ids = {vals['res_id'] for vals in vals_list if vals.get('model') == Ticket._name and vals.get('res_id')}
         if not ticket_ids:
             return
-        requested_ids = {ticket.id for ticket in Ticket.browse(ticket_ids) if ticket._cabinet_posts_as_requester()}
+        requested_ids = {ticket.id for ticket in Ticket.browse(ticket_ids) if ticket._posts_as_requester()}
         if not requested_ids:
             return
-        forced = dict(Ticket._cabinet_requester_post_values())
+        forced = dict(Ticket._requester_post_values())
         forced['subtype_id'] = self.env['ir.model.data']._xmlid_to_res_id(forced.pop('subtype_xmlid'))
         for vals in vals_list:
             if vals.get('model') == Ticket._name and vals.get('res_id') in requested_ids:

@@ -39,7 +39,7 @@ class CabinetStage(models.Model):
 
     @api.model
     @tools.ormcache()
-    def _cabinet_workflows(self):
+    def _workflows(self):
         """The workflows of the request types that have one, from the active stages naming them.
 
         :return: ``({category_id: ((stage_id, team_ids), ...)}, stage ids of every workflow)``,

@@ -69,7 +69,7 @@ class CabinetTicket(models.Model):
     def _compute_workflow_stage_ids(self):
         shared = {}
         for ticket in self:
-            stage_ids = self._cabinet_workflow_stage_ids(ticket.category_id, ticket.team_id)
+            stage_ids = self._workflow_stage_ids(ticket.category_id, ticket.team_id)
             if stage_ids is None:
                 if ticket.team_id not in shared:
                     shared[ticket.team_id] = self._stages_for_team(ticket.team_id)
@@ -82,18 +82,16 @@ class CabinetTicket(models.Model):
         """In a workflow of its own, a ticket is new while in the workflow's first open stage."""
         super()._compute_is_new()
         for ticket in self:
-            stage_ids = self._cabinet_workflow_stage_ids(ticket.category_id, ticket.team_id)
+            stage_ids = self._workflow_stage_ids(ticket.category_id, ticket.team_id)
             if stage_ids is not None:
-                ticket.is_new = not ticket.stage_id.is_closed and ticket.stage_id == self._cabinet_first_open_stage(
-                    stage_ids
-                )
+                ticket.is_new = not ticket.stage_id.is_closed and ticket.stage_id == self._first_open_stage(stage_ids)
 
     @api.model
     def _read_group_expand_stage_ids(self, stages, domain):
         """Kanban columns: the stages of the workflows of the team's request types (from the
         context's team) and the shared stages, besides the stages holding tickets."""
         expanded = super()._read_group_expand_stage_ids(stages, domain)
-        workflows, workflow_stage_ids = self.env['cabinet.stage']._cabinet_workflows()
+        workflows, workflow_stage_ids = self.env['cabinet.stage']._workflows()
         wanted = set()
         if team_id := self.env.context.get('default_team_id'):
             categories = self.env['cabinet.category'].search([('team_id', '=', team_id)])
@@ -122,9 +120,9 @@ class CabinetTicket(models.Model):
             category = self.env['cabinet.category'].browse(vals.get('category_id'))
             if category:
                 team = self.env['cabinet.team'].browse(vals.get('team_id') or category.team_id.id)
-                stage_ids = self._cabinet_workflow_stage_ids(category, team)
+                stage_ids = self._workflow_stage_ids(category, team)
                 if stage_ids and vals.get('stage_id') not in stage_ids:
-                    vals['stage_id'] = self._cabinet_workflow_equivalent(stage_ids, vals.get('stage_id')).id
+                    vals['stage_id'] = self._workflow_equivalent(stage_ids, vals.get('stage_id')).id
             if vals.get('urgency') and vals.get('impact'):
                 vals['priority'] = PRIORITY_MATRIX[vals['urgency'], vals['impact']]
         tickets = super().create(vals_list)
@@ -136,7 +134,7 @@ class CabinetTicket(models.Model):
                 if given and not (vals.get('urgency') and vals.get('impact')) and ticket.priority != '0'
             )
             if claimed := claimed.filtered(lambda t: t.partner_id == self.env.user.partner_id):
-                if refused := claimed - claimed._cabinet_filter_handled():
+                if refused := claimed - claimed._filter_handled():
                     raise AccessError(
                         self.env._(
                             "You request %(numbers)s: say how urgent it is and what it affects; the team "
@@ -145,15 +143,15 @@ class CabinetTicket(models.Model):
                         )
                     )
         if to_approve := tickets.filtered(lambda ticket: ticket.category_id.approval_required):
-            to_approve._cabinet_request_approval()
+            to_approve._request_approval()
         return tickets
 
     def write(self, vals):
         if vals.get('stage_id') and not self.env.su:
             # who may move the ticket at all is said first (protected fields, requesters)
-            self._cabinet_check_protected_fields(vals)
-            self._cabinet_check_requester_write(vals)
-            self._cabinet_check_workflow_stage(vals)
+            self._check_protected_fields(vals)
+            self._check_requester_write(vals)
+            self._check_workflow_stage(vals)
         res = super().write(vals)
         if 'urgency' in vals or 'impact' in vals:
             by_priority = {}
@@ -168,7 +166,7 @@ class CabinetTicket(models.Model):
             # a ticket changing type or team joins the new workflow at its first open stage
             for ticket in self:
                 if ticket.stage_id not in ticket.workflow_stage_ids and (
-                    stage := self._cabinet_first_open_stage(ticket.workflow_stage_ids.ids)
+                    stage := self._first_open_stage(ticket.workflow_stage_ids.ids)
                 ):
                     ticket.write({'stage_id': stage.id})
         return res
@@ -178,14 +176,14 @@ class CabinetTicket(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cabinet_protected_fields(self):
-        return super()._cabinet_protected_fields() | (WORKFLOW_PROTECTED_FIELDS & self._fields.keys())
+    def _protected_fields(self):
+        return super()._protected_fields() | (WORKFLOW_PROTECTED_FIELDS & self._fields.keys())
 
     @api.model
-    def _cabinet_workflow_stage_ids(self, category, team):
+    def _workflow_stage_ids(self, category, team):
         """Ids of the stages of ``category``'s own workflow usable by ``team``, in their order, or
         ``None`` when the type has no workflow of its own (its tickets use the shared stages)."""
-        workflows, _stage_ids = self.env['cabinet.stage']._cabinet_workflows()
+        workflows, _stage_ids = self.env['cabinet.stage']._workflows()
         steps = workflows.get(category.id)
         if not steps:
             return None
@@ -196,16 +194,16 @@ class CabinetTicket(models.Model):
     @api.model
     def _stages_for_team(self, team):
         """The shared stages of ``team``: the stages of a request type's own workflow are left out."""
-        _workflows, workflow_stage_ids = self.env['cabinet.stage']._cabinet_workflows()
+        _workflows, workflow_stage_ids = self.env['cabinet.stage']._workflows()
         return super()._stages_for_team(team).filtered(lambda stage: stage.id not in workflow_stage_ids)
 
     @api.model
-    def _cabinet_first_open_stage(self, stage_ids):
+    def _first_open_stage(self, stage_ids):
         stages = self.env['cabinet.stage'].browse(stage_ids)
         return stages.filtered(lambda stage: not stage.is_closed)[:1] or stages[:1]
 
     @api.model
-    def _cabinet_workflow_equivalent(self, stage_ids, stage_id):
+    def _workflow_equivalent(self, stage_ids, stage_id):
         """The stage of the workflow ``stage_ids`` standing for ``stage_id`` of another one: its
         first closing stage (not a refusal) for a closing stage, else its first open stage."""
         stage = self.env['cabinet.stage'].browse(stage_id)
@@ -213,15 +211,15 @@ class CabinetTicket(models.Model):
             stages = self.env['cabinet.stage'].browse(stage_ids)
             if closing := stages.filtered(lambda s: s.is_closed and not s.is_refusal)[:1]:
                 return closing
-        return self._cabinet_first_open_stage(stage_ids)
+        return self._first_open_stage(stage_ids)
 
-    def _cabinet_check_workflow_stage(self, vals):
+    def _check_workflow_stage(self, vals):
         """Refuse moving tickets to a stage outside the workflow of their request type, and moving
         a request that waits for approval."""
         stage = self.env['cabinet.stage'].browse(vals['stage_id'])
         category = 'category_id' in vals and self.env['cabinet.category'].browse(vals['category_id'])
         team = 'team_id' in vals and self.env['cabinet.team'].browse(vals['team_id'])
-        _workflows, workflow_stage_ids = self.env['cabinet.stage']._cabinet_workflows()
+        _workflows, workflow_stage_ids = self.env['cabinet.stage']._workflows()
         for ticket in self:
             if ticket.stage_id == stage:
                 continue
@@ -234,7 +232,7 @@ class CabinetTicket(models.Model):
                 )
             ticket_category = ticket.category_id if category is False else category
             ticket_team = ticket.team_id if team is False else team
-            stage_ids = self._cabinet_workflow_stage_ids(ticket_category, ticket_team)
+            stage_ids = self._workflow_stage_ids(ticket_category, ticket_team)
             allowed = stage.id in stage_ids if stage_ids is not None else stage.id not in workflow_stage_ids
             if not allowed:
                 raise UserError(
@@ -252,30 +250,28 @@ class CabinetTicket(models.Model):
                     )
                 )
 
-    def _cabinet_withdrawn_stage(self):
+    def _withdrawn_stage(self):
         """In a workflow of its own, a withdrawn ticket goes to the workflow's last closing stage
         that is not its refusal stage."""
         self.ensure_one()
-        stage_ids = self._cabinet_workflow_stage_ids(self.category_id, self.team_id)
+        stage_ids = self._workflow_stage_ids(self.category_id, self.team_id)
         if stage_ids is None:
-            return super()._cabinet_withdrawn_stage()
+            return super()._withdrawn_stage()
         stages = self.env['cabinet.stage'].browse(stage_ids).filtered('is_closed')
-        return (stages.filtered(lambda stage: not stage.is_refusal) or stages)[
-            -1:
-        ] or super()._cabinet_withdrawn_stage()
+        return (stages.filtered(lambda stage: not stage.is_refusal) or stages)[-1:] or super()._withdrawn_stage()
 
-    def _cabinet_reopen_stage(self):
+    def _reopen_stage(self):
         self.ensure_one()
-        stage_ids = self._cabinet_workflow_stage_ids(self.category_id, self.team_id)
+        stage_ids = self._workflow_stage_ids(self.category_id, self.team_id)
         if stage_ids is None:
-            return super()._cabinet_reopen_stage()
+            return super()._reopen_stage()
         return self.env['cabinet.stage'].browse(stage_ids).filtered(lambda stage: not stage.is_closed)[:1]
 
     def action_close(self):
         """Close in the first closing stage of each ticket's workflow (the shared one otherwise)."""
         shared = self.browse()
         for ticket in self:
-            stage_ids = self._cabinet_workflow_stage_ids(ticket.category_id, ticket.team_id)
+            stage_ids = self._workflow_stage_ids(ticket.category_id, ticket.team_id)
             if stage_ids is None:
                 shared |= ticket
                 continue
@@ -295,7 +291,7 @@ class CabinetTicket(models.Model):
     # APPROVAL
     # ------------------------------------------------------------
 
-    def _cabinet_natural_approver(self):
+    def _natural_approver(self):
         """The approver the request type names, else the leader of the type's handling team, else
         (not for a confidential type, which stays with its handling team) the leader of the
         ticket's team; may be empty."""
@@ -306,18 +302,18 @@ class CabinetTicket(models.Model):
             return category.approver_id or category.team_id.leader_id
         return self.sudo().team_id.leader_id
 
-    def _cabinet_approved_by_managers(self):
+    def _approved_by_managers(self):
         """Whether the helpdesk managers decide: the type names nobody, or its approver requested it."""
         self.ensure_one()
-        approver = self._cabinet_natural_approver()
+        approver = self._natural_approver()
         return not approver or approver.partner_id == self.sudo().partner_id
 
-    def _cabinet_pick_approver(self):
+    def _pick_approver(self):
         """The user who approves: the natural approver, unless they requested it; then a helpdesk
         manager of the ticket's company who did not request it, one of the type's team first."""
         self.ensure_one()
-        if not self._cabinet_approved_by_managers():
-            return self._cabinet_natural_approver()
+        if not self._approved_by_managers():
+            return self._natural_approver()
         ticket_sudo = self.sudo()
         managers = (
             self.env.ref('cabinet_helpdesk.group_cabinet_manager')
@@ -340,10 +336,10 @@ class CabinetTicket(models.Model):
             return in_team[:1]
         return (in_team or managers)[:1]
 
-    def _cabinet_request_approval(self):
+    def _request_approval(self):
         """Put new requests in ``to_approve``, name their approver and give them a to-do."""
         for ticket in self:
-            approver = ticket._cabinet_pick_approver()
+            approver = ticket._pick_approver()
             # sudo: the approval owns these protected fields and schedules the approver's to-do
             ticket_sudo = ticket.sudo()
             ticket_sudo.write({'approval_state': 'to_approve', 'approver_id': approver.id})
@@ -361,7 +357,7 @@ class CabinetTicket(models.Model):
                     )
                 )
 
-    def _cabinet_check_approver(self):
+    def _check_approver(self):
         """Only the approver decides, or a helpdesk manager when the approver requested it; never
         the requester."""
         self.check_access('read')
@@ -380,9 +376,9 @@ class CabinetTicket(models.Model):
                 )
             if user == ticket_sudo.approver_id:
                 continue
-            if not ticket_sudo.approver_id and user == ticket._cabinet_pick_approver():
+            if not ticket_sudo.approver_id and user == ticket._pick_approver():
                 continue  # named since the request was filed
-            if ticket._cabinet_approved_by_managers() and user.has_group('cabinet_helpdesk.group_cabinet_manager'):
+            if ticket._approved_by_managers() and user.has_group('cabinet_helpdesk.group_cabinet_manager'):
                 continue
             raise AccessError(
                 self.env._(
@@ -392,14 +388,14 @@ class CabinetTicket(models.Model):
                 )
             )
 
-    def _cabinet_close_approval_activity(self, feedback):
+    def _close_approval_activity(self, feedback):
         for ticket in self:
             # sudo: the decision closes the to-do of whoever was asked to decide
             ticket.sudo().activity_feedback(
                 ['mail.mail_activity_data_todo'], user_id=ticket.sudo().approver_id.id or None, feedback=feedback
             )
 
-    def _cabinet_release_approvers(self):
+    def _release_approvers(self):
         """Once decided, an approver who reads the request only to decide it stops following it."""
         for ticket in self.sudo():
             approver = ticket.approver_id
@@ -410,11 +406,11 @@ class CabinetTicket(models.Model):
     def action_approve(self):
         """Approve requests waiting for it: they go on to the next stage of their workflow and their
         requester is told."""
-        self._cabinet_check_approver()
+        self._check_approver()
         for ticket in self:
             ticket_sudo = ticket.sudo()
             vals = {'approval_state': 'approved'}
-            stage_ids = self._cabinet_workflow_stage_ids(ticket_sudo.category_id, ticket_sudo.team_id) or []
+            stage_ids = self._workflow_stage_ids(ticket_sudo.category_id, ticket_sudo.team_id) or []
             if ticket_sudo.stage_id.id in stage_ids:
                 following = self.env['cabinet.stage'].browse(stage_ids[stage_ids.index(ticket_sudo.stage_id.id) + 1 :])
                 if stage := following.filtered(lambda s: not s.is_closed)[:1]:
@@ -424,10 +420,10 @@ class CabinetTicket(models.Model):
                 message_type='comment',
                 subtype_xmlid='mail.mt_comment',
             )
-            ticket._cabinet_close_approval_activity(self.env._("Approved"))
+            ticket._close_approval_activity(self.env._("Approved"))
             # sudo: approving is checked above; the approval owns approval_state
             ticket_sudo.write(vals)
-        self._cabinet_release_approvers()
+        self._release_approvers()
         return True
 
     def action_refuse(self, reason):
@@ -439,12 +435,12 @@ class CabinetTicket(models.Model):
         reason = (reason or '').strip()
         if not reason:
             raise UserError(self.env._("Say why the request is refused: its requester will read it."))
-        self._cabinet_check_approver()
+        self._check_approver()
         for ticket in self:
             ticket_sudo = ticket.sudo()
-            stage_ids = self._cabinet_workflow_stage_ids(ticket_sudo.category_id, ticket_sudo.team_id)
+            stage_ids = self._workflow_stage_ids(ticket_sudo.category_id, ticket_sudo.team_id)
             stages = self.env['cabinet.stage'].browse(stage_ids) if stage_ids is not None else self.browse()
-            stage = stages.filtered('is_refusal')[:1] or ticket_sudo._cabinet_withdrawn_stage()
+            stage = stages.filtered('is_refusal')[:1] or ticket_sudo._withdrawn_stage()
             ticket.message_post(
                 body=self.env._(
                     "Your request was refused by %(user)s: %(reason)s", user=self.env.user.display_name, reason=reason
@@ -452,14 +448,14 @@ class CabinetTicket(models.Model):
                 message_type='comment',
                 subtype_xmlid='mail.mt_comment',
             )
-            ticket._cabinet_close_approval_activity(self.env._("Refused: %(reason)s", reason=reason))
+            ticket._close_approval_activity(self.env._("Refused: %(reason)s", reason=reason))
             # sudo: refusing is checked above; the approval owns approval_state and closes the request
             ticket_sudo.write({'approval_state': 'refused', 'stage_id': stage.id})
-        self._cabinet_release_approvers()
+        self._release_approvers()
         return True
 
     def action_open_refuse_wizard(self):
-        self._cabinet_check_approver()
+        self._check_approver()
         return {
             'type': 'ir.actions.act_window',
             'name': self.env._("Refuse Request"),
