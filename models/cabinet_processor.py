@@ -83,7 +83,7 @@ class CabinetProcessor(models.Model):
     agreement_date = fields.Date(
         string="Agreement Signed On", help="Date of the data processing agreement (art. 28(3))."
     )
-    agreement_reference = fields.Char(string="Agreement Reference")
+    agreement_reference = fields.Char()
     company_id = fields.Many2one('res.company', required=True, index=True, default=lambda self: self.env.company)
 
     @api.depends('country_id.code')

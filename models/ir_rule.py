@@ -33,7 +33,7 @@ class IrRule(models.Model):
             records.ids[:6],
             self.env.uid,
         )
-        self_lang = self.with_context(self.env.user.context_get())
+        self_lang = self.with_context(**self.env.user.context_get())
         description = self_lang.env['ir.model']._get(records._name).name or records._name
         message = self_lang.env._(
             "You may not open or change this %(document)s: it is kept to the people who handle it. "

@@ -364,7 +364,7 @@ class TestGdprLivedIn(CabinetCommon):
         wizard = (
             self.env['cabinet.ticket.legal.hold']
             .with_user(self.user_dpo)
-            .with_context(action['context'])
+            .with_context(**action['context'])
             .create({'reason': "Labour court claim"})
         )
         wizard.action_apply()

@@ -221,7 +221,7 @@ class TestApproval(CabinetWorkflowCommon):
         wizard = (
             self.env[action['res_model']]
             .with_user(self.user_hr_lead)
-            .with_context(action['context'])
+            .with_context(**action['context'])
             .create({'reason': "Ask the bank for their own form"})
         )
         wizard.action_refuse()

@@ -390,23 +390,22 @@ class ResPartner(models.Model):
     def _cabinet_export_readme(self, party_sudo, tickets_sudo, anonymized_sudo, counts, is_dpo, export_date):
         """The index of the export: what the ZIP holds, what it leaves out and why, in the
         language of the context (the party's)."""
-        _ = self.env._
         company = self.env.company
         dpo = company.sudo().cabinet_dpo_partner_id
         lines = [
-            _("Personal data export"),
+            self.env._("Personal data export"),
             "=" * 20,
             "",
-            _("Organisation: %(name)s", name=party_sudo.name),
-            _("Controller: %(company)s", company=company.name),
-            _("Exported on: %(date)s (UTC)", date=fields.Datetime.to_string(export_date)),
-            _("Requested by: the data protection officer of the firm")
+            self.env._("Organisation: %(name)s", name=party_sudo.name),
+            self.env._("Controller: %(company)s", company=company.name),
+            self.env._("Exported on: %(date)s (UTC)", date=fields.Datetime.to_string(export_date)),
+            self.env._("Requested by: the data protection officer of the firm")
             if is_dpo
-            else _("Requested by: a contact of the organisation, from the customer portal"),
+            else self.env._("Requested by: a contact of the organisation, from the customer portal"),
             "",
-            _("What this file contains"),
+            self.env._("What this file contains"),
             "-" * 23,
-            _(
+            self.env._(
                 "- data.json: the organisation and its contacts (with the date each acknowledged the privacy "
                 "notice); each ticket with its request, type, legal basis, purpose, retention, stage and dates, "
                 "the messages the organisation can see (the email or portal request that opened it included), "
@@ -414,23 +413,25 @@ class ResPartner(models.Model):
                 "satisfaction ratings; the mandates given or held; the data subject requests and what was done; "
                 "the emails kept for qualification."
             ),
-            _(
+            self.env._(
                 "- dossiers/: one dossier per ticket (%(count)s), readable without any software.",
                 count=counts['dossiers'],
             ),
-            _(
+            self.env._(
                 "- attachments/<ticket number>/: the documents of each ticket (%(count)s): those of the opening "
                 "email, of the messages and those attached to the ticket itself.",
                 count=counts['documents'],
             ),
-            _("- mandates/<number>/: the signed mandate documents (%(count)s).", count=counts['mandate_documents']),
-            _("- README.txt: this file."),
+            self.env._(
+                "- mandates/<number>/: the signed mandate documents (%(count)s).", count=counts['mandate_documents']
+            ),
+            self.env._("- README.txt: this file."),
             "",
-            _("Tickets: %(count)s", count=len(tickets_sudo)),
+            self.env._("Tickets: %(count)s", count=len(tickets_sudo)),
         ]
         lines += [f"  {ticket.number}  {ticket.name}" for ticket in tickets_sudo]
         lines += [
-            _(
+            self.env._(
                 "Messages: %(messages)s, mandates: %(mandates)s, data subject requests: %(requests)s, emails to "
                 "qualify: %(emails)s.",
                 messages=counts['messages'],
@@ -439,22 +440,22 @@ class ResPartner(models.Model):
                 emails=counts['emails_to_qualify'],
             ),
             "",
-            _("What this file does not contain, and why"),
+            self.env._("What this file does not contain, and why"),
             "-" * 41,
-            _(
+            self.env._(
                 "- Internal notes of the firm's staff: they are working notes about the handling of the requests, "
                 "never sent to the organisation. The changes they record are in the history. They may be asked "
                 "from the data protection officer; they are given unless they would disclose the rights of others "
                 "or legally privileged advice (GDPR art. 15(4))."
             ),
-            _(
+            self.env._(
                 "- Tickets and messages of other parties, including those of a coordination the organisation takes "
                 "part in: each party has its own tickets."
             ),
         ]
         if anonymized_sudo:
             lines.append(
-                _(
+                self.env._(
                     "- Tickets %(numbers)s: anonymized, under their retention policy or at an erasure request; no "
                     "personal data is left in them.",
                     numbers=", ".join(anonymized_sudo.mapped('number')),
@@ -462,22 +463,22 @@ class ResPartner(models.Model):
             )
         if not is_dpo:
             lines += [
-                _(
+                self.env._(
                     "- Confidential requests filed by other contacts of the organisation (e.g. HR requests): they "
                     "concern those persons alone, who can download their own data."
                 ),
-                _(
+                self.env._(
                     "- Messages the organisation's contacts wrote on other organisations' tickets (e.g. as an agent) "
                     "and emails from an address not yet attributed to them: ask the data protection officer."
                 ),
             ]
         lines += [
-            _(
+            self.env._(
                 "- Data held outside this helpdesk (accounting, contracts, other applications of the firm): ask the "
                 "data protection officer."
             ),
             "",
-            _(
+            self.env._(
                 "Data protection officer: %(contact)s",
                 contact=", ".join(filter(None, [dpo.name, dpo.email])) or company.email or company.name,
             ),

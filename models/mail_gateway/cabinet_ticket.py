@@ -278,7 +278,7 @@ class CabinetTicket(models.Model):
             try:
                 value = str(make_header(decode_header(value)))
             except (LookupError, UnicodeError, ValueError, HeaderParseError):
-                pass
+                _logger.debug("From header kept undecoded: %r", value)
             values.append(value.strip())
         return ', '.join(value for value in values if value)
 

@@ -39,7 +39,6 @@ class CabinetMatter(models.Model):
     # People
     client_id = fields.Many2one(
         'res.partner',
-        string="Client",
         index='btree_not_null',
         help="The party that instructs the firm.",
     )

@@ -28,7 +28,6 @@ class CabinetCategory(models.Model):
     )
     approver_id = fields.Many2one(
         'res.users',
-        string="Approver",
         domain="[('share', '=', False)]",
         help="Who approves or refuses requests of this type. Empty: the handling team's leader. Nobody "
         "approves their own request: then a helpdesk manager decides.",

@@ -38,7 +38,7 @@ class CabinetRecurringTask(models.Model):
         string="Requester",
         required=True,
         check_company=True,
-        default=_default_partner_id,
+        default=lambda self: self._default_partner_id(),
         help="Whose request the tickets are: the firm itself by default.",
     )
     user_id = fields.Many2one(

@@ -52,13 +52,12 @@ class CabinetTicket(models.Model):
     approval_state = fields.Selection(
         APPROVAL_STATES, required=True, default='none', copy=False, index=True, tracking=True, readonly=True
     )
-    approver_id = fields.Many2one('res.users', string="Approver", copy=False, index='btree_not_null', readonly=True)
+    approver_id = fields.Many2one('res.users', copy=False, index='btree_not_null', readonly=True)
     # Incidents: the priority follows urgency and impact when both are set
     urgency = fields.Selection(LEVELS, tracking=True, help="How soon the problem hurts the firm's work.")
     impact = fields.Selection(LEVELS, tracking=True, help="How many people or how much work the problem affects.")
     recurring_task_id = fields.Many2one(
         'cabinet.recurring.task',
-        string="Recurring Task",
         copy=False,
         readonly=True,
         index='btree_not_null',
