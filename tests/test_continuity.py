@@ -1,10 +1,10 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import datetime
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command
 from odoo.service.model import call_kw
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import CabinetCommon
@@ -189,6 +189,25 @@ class TestContinuity(CabinetCommon):
         with self._at(datetime(2026, 3, 16, 10, 0)):
             self.team.invalidate_recordset(['away_user_ids'])
             self.assertFalse(self.team.away_user_ids)
+
+    def test_team_overview_loads_for_staff(self):
+        Team = self.env['cabinet.team'].with_user(self.user_b)
+        arch = Team.get_views([(False, 'kanban')])['views']['kanban']['arch']
+        self.assertIn('away_user_ids', arch)
+        self.assertIn('action_hand_over_to_deputies', arch)
+        with self._at(NOW):
+            self._anna_on_leave()
+            records = Team.web_search_read(
+                [('id', '=', self.team.id)], {'away_user_ids': {'fields': {'display_name': {}}}}
+            )['records']
+        self.assertEqual([user['id'] for user in records[0]['away_user_ids']], self.user_a.ids)
+
+    def test_user_sets_own_deputy_in_preferences(self):
+        with Form(self.user_a.with_user(self.user_a), view='base.view_users_form_simple_modif') as form:
+            form.cabinet_deputy_id = self.user_c
+        self.assertEqual(self.user_a.cabinet_deputy_id, self.user_c)
+        with self.assertRaises(ValidationError):
+            self.user_a.cabinet_deputy_id = self.user_a
 
     def test_hand_over_to_deputy(self):
         self.user_a.cabinet_deputy_id = self.user_c
