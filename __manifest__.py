@@ -34,6 +34,7 @@
         'views/cabinet_matter_views.xml',
         'views/cabinet_mail_pending_views.xml',
         'views/cabinet_team_views.xml',
+        'views/cabinet_continuity_views.xml',
         'views/cabinet_stage_views.xml',
         'views/cabinet_category_views.xml',
         'views/cabinet_tag_views.xml',

@@ -31,3 +31,6 @@ from . import ticket_access
 
 # staff request workflows extend the ticket as the concerns above leave it
 from . import workflow
+
+# continuity: absences, deputies and hand-over
+from . import continuity

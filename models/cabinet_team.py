@@ -201,6 +201,7 @@ class CabinetTeam(models.Model):
             readers = members.filtered(lambda user: len(tickets._cabinet_filtered_readable(user)) == len(tickets))
         else:
             readers = members
+        readers = self._filter_assignable(readers)
         if not readers:
             return self.env['res.users']
         Ticket = self.env['cabinet.ticket'].sudo()
@@ -220,3 +221,8 @@ class CabinetTeam(models.Model):
         index = members.ids.index(last.user_id.id)
         following = members[index + 1 :] + members[: index + 1]
         return following.filtered(lambda user: user in readers)[:1]
+
+    def _filter_assignable(self, users):
+        """Return the users of ``users`` whom automatic assignment may pick now (all of them here;
+        concerns narrow it)."""
+        return users

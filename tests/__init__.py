@@ -28,3 +28,4 @@ from . import test_demo_history
 from . import test_matter
 from . import test_workflow
 from . import test_workflow_tour
+from . import test_continuity
