@@ -13,6 +13,7 @@
 - Until this version a portal user could read a ticket's access token, so an agent may still
   hold the token of a ticket filed under its mandate: those tickets get new tokens (the links
   sent before to their requesters stop working; the next notification brings a new one).
+- The shipped stage "Waiting for the Party" (a noupdate record) pauses the service levels.
 """
 
 import io
@@ -63,6 +64,9 @@ def migrate(cr, version):
         _logger.warning(
             "The acknowledgement template was edited: add the privacy notice link and the signed ticket link by hand"
         )
+    waiting = env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
+    if waiting and not waiting.sla_paused:
+        waiting.sla_paused = True
     tickets = env['cabinet.ticket'].with_context(active_test=False).search([('mandate_id', '!=', False)])
     tickets._rotate_access_token()
     _logger.info("Portal rule of agents updated; new access tokens for %s ticket(s) under a mandate", len(tickets))

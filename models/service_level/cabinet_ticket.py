@@ -79,6 +79,25 @@ class CabinetTicket(models.Model):
         export_string_translation=False,
         help="When the service level status may change next; the scheduled action looks at the ticket then.",
     )
+    sla_paused_since = fields.Datetime(
+        string="Service Level Paused Since",
+        readonly=True,
+        copy=False,
+        help="When the ticket entered a stage that pauses its service levels (e.g. waiting for the party).",
+    )
+    sla_paused_hours = fields.Float(
+        string="Paused Working Hours",
+        readonly=True,
+        copy=False,
+        help="Working hours the ticket spent in stages that pause its service levels: its resolution "
+        "deadline moved by that time.",
+    )
+    sla_response_paused_hours = fields.Float(
+        readonly=True,
+        copy=False,
+        export_string_translation=False,
+        help="Working hours paused before the first answer: the first answer deadline moved by that time.",
+    )
     escalation_level = fields.Integer(
         readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated."
     )
@@ -106,7 +125,12 @@ class CabinetTicket(models.Model):
             ticket.sla_policy_id = ticket._sla_match_policy(policies)
 
     @api.depends(
-        'create_date', 'sla_policy_id.response_hours', 'sla_policy_id.resolve_hours', 'team_id.resource_calendar_id'
+        'create_date',
+        'sla_policy_id.response_hours',
+        'sla_policy_id.resolve_hours',
+        'team_id.resource_calendar_id',
+        'sla_paused_hours',
+        'sla_response_paused_hours',
     )
     def _compute_sla_deadlines(self):
         plans = {}
@@ -117,13 +141,17 @@ class CabinetTicket(models.Model):
                 continue
             # before the ticket is saved (precompute), its creation date will be the transaction's time
             start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
-            calendar = (
-                ticket.team_id.resource_calendar_id
-                or policy.team_id.resource_calendar_id
-                or ticket.company_id.resource_calendar_id
+            calendar = ticket._sla_calendar()
+            # the working time spent in paused stages does not count: the deadlines move by it
+            ticket.sla_response_deadline = self._sla_plan(
+                calendar,
+                start,
+                policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
+                plans,
             )
-            ticket.sla_response_deadline = self._sla_plan(calendar, start, policy.response_hours, plans)
-            ticket.sla_resolve_deadline = self._sla_plan(calendar, start, policy.resolve_hours, plans)
+            ticket.sla_resolve_deadline = self._sla_plan(
+                calendar, start, policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours, plans
+            )
 
     @api.depends(
         'sla_policy_id',
@@ -133,6 +161,7 @@ class CabinetTicket(models.Model):
         'stage_id.is_closed',
         'closed_date',
         'escalation_level',
+        'sla_paused_since',
     )
     def _compute_sla_status(self):
         now = fields.Datetime.now()
@@ -150,6 +179,18 @@ class CabinetTicket(models.Model):
         # a new deadline deserves its own announcement
         for ticket in self:
             ticket.deadline_reminder_date = False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tickets = super().create(vals_list)
+        tickets.filtered(lambda ticket: ticket.stage_id.sla_paused)._sla_update_pause()
+        return tickets
+
+    def write(self, vals):
+        res = super().write(vals)
+        if 'stage_id' in vals:
+            self._sla_update_pause()
+        return res
 
     def _message_post_after_hook(self, message, msg_values):
         """The first public message of a staff member to the party is the first response of the
@@ -247,6 +288,53 @@ class CabinetTicket(models.Model):
             default=self.env['cabinet.sla.policy'],
         )
 
+    def _sla_calendar(self):
+        """The working calendar of this ticket's service levels: its team's, else its policy's
+        team's, else its company's (an empty recordset: around the clock)."""
+        self.ensure_one()
+        return (
+            self.team_id.resource_calendar_id
+            or self.sla_policy_id.team_id.resource_calendar_id
+            or self.company_id.resource_calendar_id
+        )
+
+    def _sla_working_hours(self, start, stop):
+        """Working hours of the ticket's service level calendar between ``start`` and ``stop``
+        (public holidays excluded; around the clock without a calendar with working time), to the
+        second."""
+        self.ensure_one()
+        if stop <= start:
+            return 0.0
+        calendar = self._sla_calendar()
+        if calendar and calendar.attendance_ids:
+            hours = calendar.get_work_hours_count(start, stop, compute_leaves=True)
+        else:
+            hours = (stop - start).total_seconds() / 3600
+        return round(hours * 3600) / 3600
+
+    def _sla_update_pause(self):
+        """Follow the pause of the service levels after a change of stage: entering a stage that
+        pauses them records when; leaving it adds the working hours spent there (to the first
+        answer's share too, for the time before the first answer), which moves the deadlines."""
+        now = fields.Datetime.now()
+        for ticket in self:
+            paused = ticket.stage_id.sla_paused and not ticket.stage_id.is_closed
+            since = ticket.sla_paused_since
+            # sudo: the pause fields are kept by this code only (protected fields)
+            if paused and not since:
+                ticket.sudo().sla_paused_since = now
+            elif since and not paused:
+                vals = {
+                    'sla_paused_since': False,
+                    'sla_paused_hours': ticket.sla_paused_hours + ticket._sla_working_hours(since, now),
+                }
+                answered = ticket.first_response_date
+                if not answered or answered > since:
+                    vals['sla_response_paused_hours'] = ticket.sla_response_paused_hours + ticket._sla_working_hours(
+                        since, min(now, answered or now)
+                    )
+                ticket.sudo().write(vals)
+
     @api.model
     def _sla_plan(self, calendar, start, hours, cache):
         """Return the moment ``hours`` working hours of ``calendar`` after ``start`` (public holidays
@@ -278,12 +366,18 @@ class CabinetTicket(models.Model):
         closing; resolution: closing), breached when done late or not done by the deadline, and at
         risk when it is pending with less than ``SLA_AT_RISK_SHARE`` of its window left.
         ``next_check`` is the next moment the status can change (or now, when a breach awaits
-        its escalation), ``False`` when nothing more can happen.
+        its escalation), ``False`` when nothing more can happen. While the ticket is paused
+        (``sla_paused_since``), it is evaluated at the start of the pause and nothing changes.
         """
         self.ensure_one()
         if not self.sla_policy_id:
             return False, False, 0
         is_closed = self.stage_id.is_closed  # not the stored related field: this runs before saving too
+        real_now = now
+        paused = not is_closed and self.sla_paused_since
+        if paused:
+            # the clock of the service levels stands still while paused: the status stays as it was
+            now = min(now, self.sla_paused_since)
         closed_at = is_closed and (self.closed_date or now)
         targets = []
         if self.sla_response_deadline:
@@ -317,7 +411,9 @@ class CabinetTicket(models.Model):
         if is_closed:
             next_check = False
         elif breaches > self.escalation_level:
-            next_check = now
+            next_check = real_now
+        elif paused:
+            next_check = False
         else:
             next_check = min(thresholds, default=False)
         return status, next_check, breaches

@@ -29,6 +29,10 @@ PROTECTED_FIELDS = frozenset(
         'escalation_level',
         'reminder_sent_date',
         'deadline_reminder_date',
+        # pause of the service levels: kept by the change of stage
+        'sla_paused_since',
+        'sla_paused_hours',
+        'sla_response_paused_hours',
         # thread and ratings: written through message_post, message_subscribe and ratings only
         'message_ids',
         'website_message_ids',

@@ -1,0 +1,162 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from datetime import datetime
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .test_sla import CabinetSlaCommon
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestSlaPause(CabinetSlaCommon):
+    """Team A works 08:00-12:00 and 13:00-17:00 Brussels time (UTC+1 in January), Monday to
+    Friday; the general service level gives 4 working hours to answer and 16 to resolve."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stage_waiting = cls.env.ref('cabinet_helpdesk.cabinet_stage_waiting')
+        cls.stage_in_progress = cls.env.ref('cabinet_helpdesk.cabinet_stage_in_progress')
+
+    def _answer(self, ticket):
+        ticket.with_user(self.user_a).message_post(
+            body="Here is the answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+        )
+
+    def test_waiting_stage_pauses(self):
+        self.assertTrue(self.stage_waiting.sla_paused, "the shipped waiting stage pauses the service levels")
+        self.assertFalse(self.stage_in_progress.sla_paused)
+
+    def test_pause_across_night_weekend_and_holiday(self):
+        """Paused from Thursday 16:00 to Tuesday 10:00 (Monday a public holiday): 1 + 8 + 2 = 11
+        working hours, by which the resolution deadline moves; the answer came before the pause."""
+        self.env['resource.calendar.leaves'].create(
+            {
+                'name': "Public holiday",
+                'calendar_id': self.calendar.id,
+                'date_from': datetime(2026, 1, 18, 23, 0),
+                'date_to': datetime(2026, 1, 19, 22, 59),
+            }
+        )
+        with self._at(datetime(2026, 1, 15, 8, 0)):  # Thursday 09:00 Brussels
+            ticket = self._create_ticket(self.contact_a)
+        self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 15, 13, 0))  # Thursday 14:00
+        self.assertEqual(ticket.sla_resolve_deadline, datetime(2026, 1, 20, 8, 0))  # Tuesday 09:00
+        with self._at(datetime(2026, 1, 15, 9, 0)):
+            self._answer(ticket)
+        with self._at(datetime(2026, 1, 15, 15, 0)):  # Thursday 16:00
+            ticket.stage_id = self.stage_waiting
+        self.assertEqual(ticket.sla_paused_since, datetime(2026, 1, 15, 15, 0))
+        with self._at(datetime(2026, 1, 20, 9, 0)):  # Tuesday 10:00
+            ticket.stage_id = self.stage_in_progress
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'sla_paused_since': False,
+                    'sla_paused_hours': 11.0,
+                    'sla_response_paused_hours': 0.0,
+                    'sla_response_deadline': datetime(2026, 1, 15, 13, 0),  # answered: unchanged
+                    'sla_resolve_deadline': datetime(2026, 1, 21, 11, 0),  # Wednesday 12:00
+                }
+            ],
+        )
+        self.assertNotEqual(ticket.sla_status, 'breached', "the old resolution deadline has passed, the new not")
+
+    def test_pause_before_first_answer_moves_both_deadlines(self):
+        """Paused from Monday 10:00 to Tuesday 10:00 (a night: 8 working hours) before any answer."""
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 9, 0)):
+            ticket.stage_id = self.stage_waiting
+        with self._at(datetime(2026, 1, 13, 9, 0)):
+            ticket.stage_id = self.stage_in_progress
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'sla_paused_hours': 8.0,
+                    'sla_response_paused_hours': 8.0,
+                    'sla_response_deadline': datetime(2026, 1, 13, 13, 0),  # Tuesday 14:00
+                    'sla_resolve_deadline': datetime(2026, 1, 15, 8, 0),  # Thursday 09:00
+                }
+            ],
+        )
+
+    def test_answer_during_pause(self):
+        """Only the paused time before the first answer moves the first answer deadline."""
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 9, 0)):  # Monday 10:00
+            ticket.stage_id = self.stage_waiting
+        with self._at(datetime(2026, 1, 12, 10, 0)):  # Monday 11:00
+            self._answer(ticket)
+        with self._at(datetime(2026, 1, 12, 14, 0)):  # Monday 15:00
+            ticket.stage_id = self.stage_in_progress
+        self.assertEqual(ticket.sla_paused_hours, 4.0)
+        self.assertEqual(ticket.sla_response_paused_hours, 1.0)
+        self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 12, 14, 0))  # Monday 15:00
+        self.assertEqual(ticket.sla_status, 'ok', "answered at 11:00, before the moved deadline")
+
+    def test_status_frozen_while_paused(self):
+        """While paused, neither at risk nor breached, whatever the cron sees; on leaving the
+        pause the status follows the moved deadlines."""
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 9, 0)):  # Monday 10:00, response due 14:00
+            ticket.stage_id = self.stage_waiting
+        self.assertEqual(ticket.sla_status, 'ok')
+        self.assertFalse(ticket.sla_next_check, "nothing can change while paused")
+        for moment in (datetime(2026, 1, 12, 12, 30), datetime(2026, 1, 14, 9, 0), datetime(2026, 1, 20, 9, 0)):
+            with self._at(moment):
+                self._run_cron('_cron_update_sla')
+            self.assertEqual(ticket.sla_status, 'ok')
+            self.assertEqual(ticket.escalation_level, 0)
+        self.assertFalse(self._escalations(ticket))
+        with self._at(datetime(2026, 1, 20, 9, 0)):  # Tuesday a week later, 10:00
+            ticket.stage_id = self.stage_in_progress
+        # paused Monday 10:00 to next Tuesday 10:00: Monday 6, Tuesday to Friday 32, Monday 8, Tuesday 2
+        self.assertEqual(ticket.sla_paused_hours, 6 + 32 + 8 + 2)
+        self.assertEqual(ticket.sla_response_deadline, datetime(2026, 1, 20, 13, 0))  # Tuesday 14:00
+        self.assertNotEqual(ticket.sla_status, 'breached')
+        self.assertTrue(ticket.sla_next_check)
+
+    def test_breach_before_pause_stays(self):
+        """A deadline already breached stays breached (and escalated) while paused."""
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 14, 0)):  # Monday 15:00, response due 14:00
+            ticket.stage_id = self.stage_waiting
+            self._run_cron('_cron_update_sla')
+        self.assertEqual(ticket.sla_status, 'breached')
+        self.assertEqual(ticket.escalation_level, 1)
+        self.assertFalse(ticket.sla_next_check)
+
+    def test_stage_flag_starts_and_ends_pause(self):
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a, stage_id=self.stage_in_progress.id)
+        with self._at(datetime(2026, 1, 12, 9, 0)):
+            self.stage_in_progress.sla_paused = True
+        self.assertEqual(ticket.sla_paused_since, datetime(2026, 1, 12, 9, 0))
+        with self._at(datetime(2026, 1, 12, 10, 0)):
+            self.stage_in_progress.sla_paused = False
+        self.assertFalse(ticket.sla_paused_since)
+        self.assertEqual(ticket.sla_paused_hours, 1.0)
+
+    def test_created_in_paused_stage(self):
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a, stage_id=self.stage_waiting.id)
+        self.assertEqual(ticket.sla_paused_since, self.monday_9)
+
+    def test_pause_fields_protected(self):
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        for field, value in (
+            ('sla_paused_since', self.monday_9),
+            ('sla_paused_hours', 100.0),
+            ('sla_response_paused_hours', 100.0),
+        ):
+            with self.subTest(field=field), self.assertRaises(AccessError):
+                ticket.with_user(self.user_a).write({field: value})
+        ticket.with_user(self.user_a).stage_id = self.stage_waiting
+        self.assertTrue(ticket.sla_paused_since, "moving the ticket is how the pause begins")
