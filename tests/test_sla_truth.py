@@ -1,8 +1,11 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import datetime
 
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .test_sla import CabinetSlaCommon
 
@@ -160,3 +163,60 @@ class TestSlaPause(CabinetSlaCommon):
                 ticket.with_user(self.user_a).write({field: value})
         ticket.with_user(self.user_a).stage_id = self.stage_waiting
         self.assertTrue(ticket.sla_paused_since, "moving the ticket is how the pause begins")
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestSlaAtRisk(CabinetSlaCommon):
+    def _warnings(self, ticket):
+        return ticket.activity_ids.filtered(lambda activity: 'at risk' in (activity.summary or ''))
+
+    def test_warned_once_at_configured_share(self):
+        """At 50%, the first answer due at 14:00 (window from 09:00) is at risk from 11:30 Brussels;
+        the assignee is warned once."""
+        self.policy_general.at_risk_percent = 50
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a, user_id=self.user_manager.id)
+        self.assertEqual(ticket.sla_next_check, datetime(2026, 1, 12, 10, 30))
+        with self._at(datetime(2026, 1, 12, 10, 0)):
+            self._run_cron('_cron_update_sla')
+        self.assertEqual(ticket.sla_status, 'ok')
+        self.assertFalse(self._warnings(ticket))
+        with self._at(datetime(2026, 1, 12, 10, 45)):
+            self._run_cron('_cron_update_sla')
+            self._run_cron('_cron_update_sla')
+        self.assertEqual(ticket.sla_status, 'at_risk')
+        warning = self._warnings(ticket)
+        self.assertEqual(len(warning), 1)
+        self.assertEqual(warning.user_id, self.user_manager, "the assignee")
+        self.assertTrue(ticket.sla_at_risk_warned)
+        with self._at(datetime(2026, 1, 12, 11, 0)):
+            ticket._sla_warn_at_risk()
+        self.assertEqual(len(self._warnings(ticket)), 1, "warned once")
+
+    def test_default_share(self):
+        """At the default 20%, the same ticket is not at risk at 11:45 Brussels yet, but at 13:00."""
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 10, 45)):
+            self._run_cron('_cron_update_sla')
+        self.assertEqual(ticket.sla_status, 'ok')
+        with self._at(datetime(2026, 1, 12, 12, 0)):
+            self._run_cron('_cron_update_sla')
+        self.assertEqual(ticket.sla_status, 'at_risk')
+        self.assertEqual(self._warnings(ticket).user_id, self.team_a.leader_id, "no assignee: the team leader")
+
+    def test_share_range(self):
+        for value in (0, 100):
+            with (
+                self.subTest(value=value),
+                self.assertRaises(IntegrityError),
+                mute_logger('odoo.sql_db'),
+                self.env.cr.savepoint(),
+            ):
+                self.policy_general.at_risk_percent = value
+                self.env.flush_all()
+
+    def test_warning_marker_protected(self):
+        ticket = self._create_ticket(self.contact_a)
+        with self.assertRaises(AccessError):
+            ticket.with_user(self.user_a).write({'sla_at_risk_warned': True})

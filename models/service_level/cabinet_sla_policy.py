@@ -29,6 +29,12 @@ class CabinetSlaPolicy(models.Model):
         default=8.0, help="Working hours of the team's calendar to send a first answer to the party."
     )
     resolve_hours = fields.Float(default=40.0, help="Working hours of the team's calendar to close the ticket.")
+    at_risk_percent = fields.Integer(
+        string="At Risk Share (%)",
+        default=20,
+        help="A pending deadline is at risk when less than this share of its window is left; whoever "
+        "handles the ticket is then warned once.",
+    )
     escalate_to_id = fields.Many2one(
         'res.users',
         domain=[('share', '=', False)],
@@ -37,4 +43,7 @@ class CabinetSlaPolicy(models.Model):
 
     _hours_positive = models.Constraint(
         'CHECK (response_hours >= 0 AND resolve_hours >= 0)', "Service level hours cannot be negative."
+    )
+    _at_risk_percent_range = models.Constraint(
+        'CHECK (at_risk_percent BETWEEN 1 AND 99)', "The at risk share must be between 1 and 99 percent."
     )

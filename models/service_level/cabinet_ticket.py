@@ -14,9 +14,6 @@ from ..const import (
 
 _logger = logging.getLogger(__name__)
 
-# A pending service level deadline is at risk when less than this share of its window is left.
-SLA_AT_RISK_SHARE = 0.2
-
 
 class CabinetTicket(models.Model):
     """Service levels and reminders: deadlines, status, escalation, reminders and to-dos, the
@@ -98,6 +95,12 @@ class CabinetTicket(models.Model):
         export_string_translation=False,
         help="Working hours paused before the first answer: the first answer deadline moved by that time.",
     )
+    sla_at_risk_warned = fields.Boolean(
+        readonly=True,
+        copy=False,
+        export_string_translation=False,
+        help="Whoever handles the ticket was warned that its service level is at risk (once).",
+    )
     escalation_level = fields.Integer(
         readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated."
     )
@@ -162,6 +165,7 @@ class CabinetTicket(models.Model):
         'closed_date',
         'escalation_level',
         'sla_paused_since',
+        'sla_policy_id.at_risk_percent',
     )
     def _compute_sla_status(self):
         now = fields.Datetime.now()
@@ -224,6 +228,7 @@ class CabinetTicket(models.Model):
                 self.env.add_to_compute(field, tickets)
             tickets._recompute_recordset(['sla_status', 'sla_next_check'])
             tickets._sla_escalate()
+            tickets._sla_warn_at_risk()
             if not self.env['ir.cron']._commit_progress(len(tickets), remaining=self.search_count(domain)):
                 break
 
@@ -364,7 +369,7 @@ class CabinetTicket(models.Model):
 
         A deadline is met when its work was done in time (first answer: first staff message or
         closing; resolution: closing), breached when done late or not done by the deadline, and at
-        risk when it is pending with less than ``SLA_AT_RISK_SHARE`` of its window left.
+        risk when it is pending with less than the policy's ``at_risk_percent`` of its window left.
         ``next_check`` is the next moment the status can change (or now, when a breach awaits
         its escalation), ``False`` when nothing more can happen. While the ticket is paused
         (``sla_paused_since``), it is evaluated at the start of the pause and nothing changes.
@@ -396,8 +401,9 @@ class CabinetTicket(models.Model):
                 pending.append(deadline)
         thresholds = []
         at_risk = False
+        share = self.sla_policy_id.at_risk_percent / 100
         for deadline in pending:
-            risk_from = self._ceil_seconds(deadline - (deadline - start) * SLA_AT_RISK_SHARE)
+            risk_from = self._ceil_seconds(deadline - (deadline - start) * share)
             at_risk = at_risk or now >= risk_from
             thresholds.append(risk_from if not breaches and risk_from > now else deadline)
         if breaches:
@@ -474,6 +480,40 @@ class CabinetTicket(models.Model):
                 ),
             )
         self._create_todos(todos, notify=True)
+
+    def _sla_warn_at_risk(self):
+        """Warn whoever handles each open ticket of ``self`` whose service level is at risk, once:
+        a to-do (with its email) for the user reminded of the ticket (see ``_reminder_users``)."""
+        tickets = self.filtered(
+            lambda ticket: ticket.sla_status == 'at_risk' and not ticket.sla_at_risk_warned and not ticket.is_closed
+        )
+        if not tickets:
+            return
+        today = fields.Date.context_today(self)
+        users = tickets._reminder_users()
+        todos = {}
+        for ticket in tickets:
+            deadlines = [
+                deadline
+                for deadline, done in (
+                    (ticket.sla_response_deadline, ticket.first_response_date),
+                    (ticket.sla_resolve_deadline, False),
+                )
+                if deadline and not done
+            ]
+            todos[ticket] = (
+                users[ticket],
+                self.env._("Service level at risk: %(ticket)s", ticket=ticket.display_name),
+                today,
+                self.env._(
+                    "Service level %(policy)s at risk: due %(deadline)s.",
+                    policy=ticket.sla_policy_id.name,
+                    deadline=format_datetime(self.env, min(deadlines)) if deadlines else "",
+                ),
+            )
+        self._create_todos(todos, notify=True)
+        # sudo: the warning marker is the scheduled action's own (a protected field)
+        tickets.sudo().sla_at_risk_warned = True
 
     def _send_date_reminder(self):
         """Give the reminder of the reminder date and mark it as given."""

@@ -33,6 +33,7 @@ PROTECTED_FIELDS = frozenset(
         'sla_paused_since',
         'sla_paused_hours',
         'sla_response_paused_hours',
+        'sla_at_risk_warned',
         # thread and ratings: written through message_post, message_subscribe and ratings only
         'message_ids',
         'website_message_ids',
