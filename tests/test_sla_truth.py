@@ -220,3 +220,61 @@ class TestSlaAtRisk(CabinetSlaCommon):
         ticket = self._create_ticket(self.contact_a)
         with self.assertRaises(AccessError):
             ticket.with_user(self.user_a).write({'sla_at_risk_warned': True})
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestSlaEscalationPriority(CabinetSlaCommon):
+    def _notes(self, ticket):
+        note = self.env.ref('mail.mt_note')
+        return ticket.message_ids.filtered(
+            lambda message: message.subtype_id == note and 'Escalation' in str(message.body)
+        )
+
+    def test_priority_raised_once_per_level(self):
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        deadlines = ticket.read(['sla_response_deadline', 'sla_resolve_deadline'])[0]
+        with self._at(datetime(2026, 1, 12, 14, 0)):  # first answer due 14:00 Brussels, missed
+            self._run_cron('_cron_update_sla')
+            self._run_cron('_cron_update_sla')
+        self.assertRecordValues(
+            ticket, [{'escalation_level': 1, 'priority': '1', 'sla_policy_id': self.policy_general.id}]
+        )
+        notes = self._notes(ticket)
+        self.assertEqual(len(notes), 1)
+        self.assertTrue(notes.is_internal, "an internal note, not a message to the party")
+        self.assertIn("Important", str(notes.body))
+        self.assertEqual(
+            ticket.read(['sla_response_deadline', 'sla_resolve_deadline'])[0],
+            deadlines,
+            "the higher priority does not change the service level or its deadlines",
+        )
+        with self._at(datetime(2026, 1, 14, 8, 0)):  # resolution due Wednesday 09:00 Brussels, missed
+            self._run_cron('_cron_update_sla')
+            self._run_cron('_cron_update_sla')
+        self.assertRecordValues(ticket, [{'escalation_level': 2, 'priority': '2'}])
+        self.assertEqual(len(self._notes(ticket)), 2)
+        self.assertEqual(len(self._escalations(ticket)), 2, "the to-dos stay")
+        with self._at(datetime(2026, 1, 20, 8, 0)):
+            self._run_cron('_cron_update_sla')
+        self.assertEqual(ticket.priority, '2')
+        self.assertEqual(len(self._notes(ticket)), 2)
+
+    def test_priority_capped_at_critical(self):
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a, priority='3')
+        with self._at(datetime(2026, 1, 13, 9, 0)):  # both deadlines of the urgent policy missed
+            self._run_cron('_cron_update_sla')
+        self.assertRecordValues(
+            ticket, [{'escalation_level': 2, 'priority': '3', 'sla_policy_id': self.policy_urgent.id}]
+        )
+        self.assertEqual(len(self._notes(ticket)), 1, "one run, one note")
+        self.assertIn("Critical", str(self._notes(ticket).body))
+
+    def test_two_levels_at_once(self):
+        """A run finding both deadlines missed raises the priority by two steps."""
+        with self._at(self.monday_9):
+            ticket = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 14, 9, 0)):
+            self._run_cron('_cron_update_sla')
+        self.assertRecordValues(ticket, [{'escalation_level': 2, 'priority': '2'}])

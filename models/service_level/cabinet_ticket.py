@@ -3,12 +3,15 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_date, format_datetime
 
 from ..const import (
+    PRIORITIES,
     SLA_STATUSES,
 )
 
@@ -427,17 +430,22 @@ class CabinetTicket(models.Model):
     def _sla_escalate(self):
         """Escalate each breached service level deadline of open tickets once: a to-do (with its
         email) for the policy's escalation contact, else the team leader, else the assignee (the
-        first of them who may read the ticket), and ``escalation_level`` raised to the number of
-        breached deadlines."""
+        first of them who may read the ticket), the priority raised one step per newly escalated
+        deadline (up to critical, the service level kept as it was), an internal note on the
+        ticket, and ``escalation_level`` raised to the number of breached deadlines."""
         now = fields.Datetime.now()
         today = fields.Date.context_today(self)
+        priority_labels = dict(PRIORITIES)
+        top_priority = PRIORITIES[-1][0]
         todos = {}
+        notes = {}
+        updates = defaultdict(lambda: self.browse())
         for ticket in self:
             _status, _next, breaches = ticket._sla_evaluate(now)
             if ticket.is_closed or breaches <= ticket.escalation_level:
                 continue
-            # sudo: the escalation level is the scheduled action's own (a protected field)
-            ticket.sudo().escalation_level = breaches
+            priority = str(min(int(ticket.priority) + breaches - ticket.escalation_level, int(top_priority)))
+            updates[breaches, priority, ticket.sla_policy_id.id] |= ticket
             missed = []
             if ticket.sla_response_deadline and not ticket.first_response_date and now >= ticket.sla_response_deadline:
                 missed.append(
@@ -469,17 +477,27 @@ class CabinetTicket(models.Model):
                 (user for user in candidates if user.active and ticket.with_user(user).has_access('read')),
                 self.env['res.users'],
             )
-            todos[ticket] = (
-                recipient,
-                self.env._("Escalation: service level breached"),
-                today,
-                self.env._(
-                    "Service level %(policy)s breached: %(missed)s.",
-                    policy=ticket.sla_policy_id.name,
-                    missed=", ".join(missed),
-                ),
+            message = self.env._(
+                "Service level %(policy)s breached: %(missed)s.",
+                policy=ticket.sla_policy_id.name,
+                missed=", ".join(missed),
+            )
+            todos[ticket] = (recipient, self.env._("Escalation: service level breached"), today, message)
+            notes[ticket.id] = Markup("<p>%s</p>") % self.env._(
+                "Escalation: %(message)s Priority: %(priority)s.",
+                message=message,
+                priority=priority_labels[priority],
+            )
+        for (breaches, priority, policy_id), tickets in updates.items():
+            # sudo: the escalation level is the scheduled action's own (a protected field); the
+            # service level is written as it is, so that the higher priority does not rematch
+            # it; the note says the new priority (no tracking message besides)
+            tickets.sudo().with_context(mail_notrack=True).write(
+                {'escalation_level': breaches, 'priority': priority, 'sla_policy_id': policy_id}
             )
         self._create_todos(todos, notify=True)
+        if notes:
+            self.browse(notes)._message_log_batch(notes)
 
     def _sla_warn_at_risk(self):
         """Warn whoever handles each open ticket of ``self`` whose service level is at risk, once:
