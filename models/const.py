@@ -23,6 +23,7 @@ SLA_STATUSES = [
     ('at_risk', "At Risk"),
     ('breached', "Breached"),
     ('met', "Met"),
+    ('excluded', "Not Counted"),
 ]
 
 # Mail gateway: automated senders and headers that never get an answer (RFC 3834)

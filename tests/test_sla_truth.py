@@ -278,3 +278,100 @@ class TestSlaEscalationPriority(CabinetSlaCommon):
         with self._at(datetime(2026, 1, 14, 9, 0)):
             self._run_cron('_cron_update_sla')
         self.assertRecordValues(ticket, [{'escalation_level': 2, 'priority': '2'}])
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestSlaExcluded(CabinetSlaCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stage_cancelled = cls.env.ref('cabinet_helpdesk.cabinet_stage_cancelled')
+        cls.stage_done = cls.env.ref('cabinet_helpdesk.cabinet_stage_done')
+
+    def _answer(self, ticket):
+        ticket.with_user(self.user_a).message_post(
+            body="Here is the answer", message_type='comment', subtype_xmlid='mail.mt_comment'
+        )
+
+    def test_shipped_stages(self):
+        for xmlid in (
+            'cabinet_stage_cancelled',
+            'cabinet_stage_staff_cancelled',
+            'cabinet_stage_hr_refused',
+            'cabinet_stage_hr_withdrawn',
+        ):
+            self.assertTrue(self.env.ref(f'cabinet_helpdesk.{xmlid}').sla_excluded, xmlid)
+        self.assertFalse(self.stage_done.sla_excluded)
+
+    def test_cancelled_not_counted(self):
+        """A cancelled ticket is neither met nor breached, even after its deadline."""
+        with self._at(self.monday_9):
+            late = self._create_ticket(self.contact_a)
+            early = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 9, 0)):
+            early.stage_id = self.stage_cancelled
+        with self._at(datetime(2026, 1, 14, 9, 0)):
+            late.stage_id = self.stage_cancelled
+            self._run_cron('_cron_update_sla')
+        self.assertEqual((late | early).mapped('sla_status'), ['excluded', 'excluded'])
+        self.assertFalse(self._escalations(late), "nothing to escalate")
+        self.assertFalse(late.sla_next_check)
+        self.assertEqual(
+            dict(self.env['cabinet.ticket']._fields['sla_status']._description_selection(self.env))['excluded'],
+            "Not Counted",
+        )
+
+    def test_closed_by_party_without_answer(self):
+        with self._at(self.monday_9):
+            unanswered = self._create_ticket(self.contact_a)
+            answered = self._create_ticket(self.contact_a)
+            closed_by_staff = self._create_ticket(self.contact_a)
+        with self._at(datetime(2026, 1, 12, 9, 0)):
+            self._answer(answered)
+        with self._at(datetime(2026, 1, 12, 10, 0)):
+            unanswered.sudo()._portal_close(self.contact_a, reason="Found the answer myself")
+            answered.sudo()._portal_close(self.contact_a)
+            closed_by_staff.with_user(self.user_a).action_close()
+        self.assertTrue(unanswered.closed_by_party)
+        self.assertEqual(unanswered.sla_status, 'excluded')
+        self.assertEqual(answered.sla_status, 'met', "answered by the firm: counted")
+        self.assertEqual(closed_by_staff.sla_status, 'met', "closed by the firm in time: counted")
+        with self._at(datetime(2026, 1, 12, 11, 0)):
+            unanswered.sudo()._portal_reopen(self.contact_a)
+        self.assertFalse(unanswered.closed_by_party, "reopened: counted again")
+        self.assertEqual(unanswered.sla_status, 'ok')
+
+    def test_closed_by_party_marker_protected(self):
+        ticket = self._create_ticket(self.contact_a)
+        with self.assertRaises(AccessError):
+            ticket.with_user(self.user_a).write({'closed_by_party': True})
+
+    def test_left_out_of_compliance(self):
+        """The analysis and the team report count met and breached tickets only."""
+        with self._at(self.monday_9):
+            met, breached, cancelled, unanswered = (self._create_ticket(self.contact_a) for _i in range(4))
+        with self._at(datetime(2026, 1, 12, 9, 0)):
+            met.stage_id = self.stage_done
+            cancelled.stage_id = self.stage_cancelled
+            unanswered.sudo()._portal_close(self.contact_a)
+        with self._at(datetime(2026, 1, 14, 9, 0)):
+            breached.stage_id = self.stage_done
+        self.assertEqual(
+            (met | breached | cancelled | unanswered).mapped('sla_status'), ['met', 'breached', 'excluded', 'excluded']
+        )
+        self.env.flush_all()
+        Analysis = self.env['cabinet.ticket.analysis']
+        tickets = met | breached | cancelled | unanswered
+        rows = Analysis.search([('id', 'in', tickets.ids)])
+        self.assertEqual(
+            {row.id: row.sla_compliance for row in rows},
+            {met.id: 100.0, breached.id: 0.0, cancelled.id: False, unanswered.id: False},
+        )
+        [(average, decided)] = Analysis._read_group(
+            [('id', 'in', tickets.ids)], [], ['sla_compliance:avg', 'sla_compliance:count']
+        )
+        self.assertEqual((average, decided), (50.0, 2))
+        figures = self.env['report.cabinet_helpdesk.report_team_analytics']._team_figures(self.team_a)[self.team_a.id]
+        self.assertEqual(figures['sla_statuses']['excluded'], 2)
+        self.assertEqual(figures['sla_decided'], 2)
+        self.assertEqual(figures['sla_compliance'], 50.0)

@@ -13,7 +13,8 @@
 - Until this version a portal user could read a ticket's access token, so an agent may still
   hold the token of a ticket filed under its mandate: those tickets get new tokens (the links
   sent before to their requesters stop working; the next notification brings a new one).
-- The shipped stage "Waiting for the Party" (a noupdate record) pauses the service levels.
+- The shipped stage "Waiting for the Party" (a noupdate record) pauses the service levels; the
+  shipped cancelled, refused and withdrawn stages are not counted in the service levels.
 """
 
 import io
@@ -29,6 +30,12 @@ _logger = logging.getLogger(__name__)
 RULES_FILE = 'cabinet_helpdesk/security/ir_rules.xml'
 SUBTYPES_FILE = 'cabinet_helpdesk/data/mail_message_subtype_data.xml'
 TEMPLATES_FILE = 'cabinet_helpdesk/data/mail_template_data.xml'
+EXCLUDED_STAGE_IDS = (
+    'cabinet_helpdesk.cabinet_stage_cancelled',
+    'cabinet_helpdesk.cabinet_stage_staff_cancelled',
+    'cabinet_helpdesk.cabinet_stage_hr_refused',
+    'cabinet_helpdesk.cabinet_stage_hr_withdrawn',
+)
 RULE_IDS = (
     'cabinet_ticket_rule_portal_mandate',
     'cabinet_ticket_rule_confidential',
@@ -67,6 +74,10 @@ def migrate(cr, version):
     waiting = env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
     if waiting and not waiting.sla_paused:
         waiting.sla_paused = True
+    for xmlid in EXCLUDED_STAGE_IDS:
+        stage = env.ref(xmlid, raise_if_not_found=False)
+        if stage and stage.is_closed and not stage.sla_excluded:
+            stage.sla_excluded = True
     tickets = env['cabinet.ticket'].with_context(active_test=False).search([('mandate_id', '!=', False)])
     tickets._rotate_access_token()
     _logger.info("Portal rule of agents updated; new access tokens for %s ticket(s) under a mandate", len(tickets))

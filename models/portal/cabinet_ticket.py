@@ -114,6 +114,8 @@ class CabinetTicket(models.Model):
             body = self.env._("Closed by the client.")
         # posted while the ticket is open: a message on a closed ticket would reopen it
         self.message_post(body=body, author_id=author.id, message_type='comment', subtype_xmlid='mail.mt_comment')
+        # sudo: a protected field, kept by this method and the change of stage
+        self.sudo().closed_by_party = True
         self.action_close()
         return self._rating_get_access_token(partner=author)
 

@@ -10,6 +10,11 @@ class CabinetStage(models.Model):
         help="The working time a ticket spends in this stage (e.g. waiting for the party) does not count "
         "toward its service level deadlines: they move by that time when the ticket leaves the stage.",
     )
+    sla_excluded = fields.Boolean(
+        string="Not Counted in Service Levels",
+        help="Tickets closed in this stage (cancelled, withdrawn, refused) are neither met nor breached: "
+        "they are left out of the service level figures.",
+    )
 
     def write(self, vals):
         res = super().write(vals)

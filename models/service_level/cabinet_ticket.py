@@ -104,6 +104,12 @@ class CabinetTicket(models.Model):
         export_string_translation=False,
         help="Whoever handles the ticket was warned that its service level is at risk (once).",
     )
+    closed_by_party = fields.Boolean(
+        string="Closed by the Party",
+        readonly=True,
+        copy=False,
+        help="The party closed the ticket from the portal; cleared when the ticket is reopened.",
+    )
     escalation_level = fields.Integer(
         readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated."
     )
@@ -169,6 +175,8 @@ class CabinetTicket(models.Model):
         'escalation_level',
         'sla_paused_since',
         'sla_policy_id.at_risk_percent',
+        'stage_id.sla_excluded',
+        'closed_by_party',
     )
     def _compute_sla_status(self):
         now = fields.Datetime.now()
@@ -197,6 +205,9 @@ class CabinetTicket(models.Model):
         res = super().write(vals)
         if 'stage_id' in vals:
             self._sla_update_pause()
+            if reopened := self.filtered(lambda ticket: ticket.closed_by_party and not ticket.stage_id.is_closed):
+                # sudo: the closing marker is kept by the closing code (a protected field)
+                reopened.sudo().closed_by_party = False
         return res
 
     def _message_post_after_hook(self, message, msg_values):
@@ -373,6 +384,8 @@ class CabinetTicket(models.Model):
         A deadline is met when its work was done in time (first answer: first staff message or
         closing; resolution: closing), breached when done late or not done by the deadline, and at
         risk when it is pending with less than the policy's ``at_risk_percent`` of its window left.
+        A ticket closed in a stage not counted (``sla_excluded``: cancelled, withdrawn, refused)
+        or closed by the party before any answer of the firm is ``excluded``.
         ``next_check`` is the next moment the status can change (or now, when a breach awaits
         its escalation), ``False`` when nothing more can happen. While the ticket is paused
         (``sla_paused_since``), it is evaluated at the start of the pause and nothing changes.
@@ -381,6 +394,10 @@ class CabinetTicket(models.Model):
         if not self.sla_policy_id:
             return False, False, 0
         is_closed = self.stage_id.is_closed  # not the stored related field: this runs before saving too
+        if is_closed and (self.stage_id.sla_excluded or (self.closed_by_party and not self.first_response_date)):
+            # cancelled, withdrawn, refused, or closed by the party before any answer: neither met
+            # nor breached, left out of the figures
+            return 'excluded', False, 0
         real_now = now
         paused = not is_closed and self.sla_paused_since
         if paused:

@@ -34,6 +34,7 @@ PROTECTED_FIELDS = frozenset(
         'sla_paused_hours',
         'sla_response_paused_hours',
         'sla_at_risk_warned',
+        'closed_by_party',
         # thread and ratings: written through message_post, message_subscribe and ratings only
         'message_ids',
         'website_message_ids',
