@@ -29,3 +29,4 @@ from . import test_matter
 from . import test_workflow
 from . import test_workflow_tour
 from . import test_continuity
+from . import test_follow_up
