@@ -21,7 +21,6 @@ class CabinetTicket(models.Model):
         compute='_compute_waiting_since',
         store=True,
         precompute=True,
-        readonly=True,
         copy=False,
         help="When the ticket entered the stage waiting for the party, or when the party last answered since.",
     )
@@ -29,7 +28,6 @@ class CabinetTicket(models.Model):
         compute='_compute_waiting_since',
         store=True,
         precompute=True,
-        readonly=True,
         copy=False,
         export_string_translation=False,
         help="When the party was reminded that the firm waits for their answer; cleared when the party "
@@ -93,11 +91,11 @@ class CabinetTicket(models.Model):
 
     @api.model
     def _waiting_party_stages(self):
-        """The stages in which a ticket waits for the party."""
-        return (
-            self.env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
-            or self.env['cabinet.stage']
+        """The stages in which a ticket waits for the party (from the cached identifier: no query)."""
+        stage_id = self.env['ir.model.data']._xmlid_to_res_id(
+            'cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False
         )
+        return self.env['cabinet.stage'].browse(stage_id or [])
 
     def _inactive_due(self):
         """Split the waiting tickets of ``self`` into those whose party is due for the reminder and
