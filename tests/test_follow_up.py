@@ -147,6 +147,22 @@ class TestCloseInactive(CabinetFollowUpCommon):
         self.assertIn("Closed without an answer from the party", note.body)
         self.assertEqual(len(self._reminders(ticket)), 1)
 
+    def test_public_holiday_does_not_count(self):
+        """A leave of the whole team calendar (a public holiday) is no working day."""
+        self.env['resource.calendar.leaves'].create(
+            {
+                'name': "Public holiday",
+                'calendar_id': self.team_a.resource_calendar_id.id,
+                'date_from': datetime(2026, 3, 9, 0, 0),
+                'date_to': datetime(2026, 3, 9, 23, 59),
+            }
+        )
+        ticket = self._waiting_ticket()
+        self._run_on(datetime(2026, 3, 10, 10, 0))
+        self.assertFalse(self._reminders(ticket), "Tuesday: the first working day after the holiday")
+        self._run_on(datetime(2026, 3, 11, 10, 0))
+        self.assertEqual(len(self._reminders(ticket)), 1)
+
     def test_reply_of_the_party_resets_the_clock(self):
         ticket = self._waiting_ticket()
         self._run_on(datetime(2026, 3, 10, 10, 0))
