@@ -34,3 +34,6 @@ from . import workflow
 
 # continuity: absences, deputies and hand-over
 from . import continuity
+
+# follow-up: the daily overdue list, reminding and closing tickets waiting for the party
+from . import follow_up
