@@ -57,7 +57,7 @@ class CabinetRecurringTask(models.Model):
         compute='_compute_next_open_date', store=True, index=True, export_string_translation=False
     )
     ticket_ids = fields.One2many('cabinet.ticket', 'recurring_task_id', string="Tickets")
-    ticket_count = fields.Integer(compute='_compute_ticket_count', string="Ticket Count")
+    ticket_count = fields.Integer(compute='_compute_ticket_count')
 
     _interval_positive = models.Constraint(
         'CHECK (interval_number > 0)', "A recurring task comes back after at least one week, month or year."
