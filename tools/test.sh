@@ -5,6 +5,7 @@
 #
 #   CABINET_TEST_DB     test database name (default cabinet_helpdesk_test)
 #   CABINET_TEST_REUSE  1 = keep the existing test database and only update the module
+#   CABINET_TEST_PORT   HTTP port of the browser and HTTP tests (default 8069)
 # shellcheck source=tools/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -47,5 +48,6 @@ exec "$VENV/bin/python" -m pytest -p no:cacheprovider \
     --odoo-database="$DB" \
     --odoo-addons-path="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ADDONS" \
     --odoo-extra="data-dir=$CABINET_HOME/data" --odoo-extra="http-interface=127.0.0.1" \
+    --odoo-extra="http-port=${CABINET_TEST_PORT:-8069}" \
     --odoo-log-level=warn --odoo-http \
     "${args[@]}"
