@@ -14,12 +14,15 @@ INDIVIDUAL_ANALYTICS_PARAM = 'cabinet_helpdesk.individual_analytics'
 SETTINGS = {
     # works council: per-employee figures in reports (off unless the firm turns them on)
     INDIVIDUAL_ANALYTICS_PARAM: (bool, False, None),
-    # the assignee gets a to-do this many days before a ticket's deadline
+    # the assignee gets a to-do and an email this many working days before a ticket's promised
+    # deadline; the default reminder date is as many working days before it (negative: neither)
     'cabinet_helpdesk.deadline_reminder_days': (int, 2, None),
     # open tickets without news for this many days go into the team leader's digest
     'cabinet_helpdesk.stale_days': (int, 14, 1),
     # days after closing during which the party may reopen a ticket from the portal (0: never)
     'cabinet_helpdesk.portal_reopen_days': (int, 30, 0),
+    # the client portal shows the promised deadline of a ticket (never the service level's due dates)
+    'cabinet_helpdesk.portal_show_deadline': (bool, False, None),
     # largest file accepted with a request, from the portal or by email, in MB (more than 0)
     'cabinet_helpdesk.max_attachment_size_mb': (float, 20, None),
 }

@@ -14,10 +14,12 @@ class ResConfigSettings(models.TransientModel):
     )
     # Reminders and stale-ticket review
     cabinet_deadline_reminder_days = fields.Integer(
-        string="Deadline Reminder (days before)",
+        string="Deadline Reminder (working days before)",
         config_parameter='cabinet_helpdesk.deadline_reminder_days',
         default=2,
-        help="The assignee gets a to-do this many days before a ticket's deadline.",
+        help="The assignee (else the team leader) gets a to-do and an email this many working days "
+        "before a ticket's promised deadline; a ticket's reminder date is set that many working days "
+        "before its deadline unless someone chooses another day.",
     )
     cabinet_stale_days = fields.Integer(
         string="Stale After (days)",
@@ -27,6 +29,12 @@ class ResConfigSettings(models.TransientModel):
         "weekly digest sent to each team leader.",
     )
     # Client portal
+    cabinet_portal_show_deadline = fields.Boolean(
+        string="Show Promised Deadline on the Portal",
+        config_parameter='cabinet_helpdesk.portal_show_deadline',
+        help="Clients see the deadline the firm promised them on their ticket's portal page. The "
+        "service level's due dates are internal targets and are never shown.",
+    )
     cabinet_portal_reopen_days = fields.Integer(
         string="Reopening Period (days)",
         config_parameter='cabinet_helpdesk.portal_reopen_days',

@@ -6,6 +6,7 @@ from . import test_portal
 from . import test_backend_tour
 from . import test_sla
 from . import test_crons
+from . import test_reminders
 from . import test_retention
 from . import test_analytics
 from . import test_followers

@@ -1,10 +1,12 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from datetime import datetime
+from datetime import datetime, timedelta
+from unittest.mock import patch
 
+from odoo import fields
 from odoo.fields import Command
-from odoo.tests import tagged, users, warmup
+from odoo.tests import HttpCase, tagged, users, warmup
 
-from .common import CabinetCommon
+from .common import CabinetCommon, CabinetFactories
 
 
 class CabinetSlaCommon(CabinetCommon):
@@ -341,3 +343,95 @@ class TestSlaPerformance(CabinetSlaCommon):
         self.env.invalidate_all()
         with self.assertQueryCount(cab_user=2):  # measured value, change only on purpose
             tickets.read(['number', 'name', 'sla_status', 'sla_response_deadline', 'sla_policy_id'])
+
+    def test_cron_batches_leave_the_cache_empty(self):
+        """Each batch of the service level cron commits, and the commit empties the cache: the
+        tickets of one batch are not kept in memory during the next ones."""
+        with self._at(self.monday_9):
+            self.env['cabinet.ticket'].create(
+                [{'name': f"Ticket {i}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id} for i in range(5)]
+            )
+        cron = self.env.ref('cabinet_helpdesk.ir_cron_sla_escalation')
+        cron.code = 'model._cron_update_sla(batch_size=2)'
+        IrCron = self.registry['ir.cron']
+        original = IrCron._commit_progress
+        names = ('sla_status', 'sla_next_check', 'team_id', 'stage_id', 'priority')
+        before, after = [], []
+
+        def cached(env):
+            data = env.transaction.field_data
+            fields_ = env['cabinet.ticket']._fields
+            return {record_id for name in names for record_id in data.get(fields_[name], {})}
+
+        def commit_progress(cron_self, processed=0, *, remaining=None, deactivate=False):
+            before.append(cached(cron_self.env))
+            result = original(cron_self, processed, remaining=remaining, deactivate=deactivate)
+            after.append(cached(cron_self.env))
+            return result
+
+        with self.enter_registry_test_mode(), patch.object(IrCron, '_commit_progress', commit_progress):
+            cron.method_direct_trigger()
+        self.assertEqual(len(before), 3, "5 tickets due in batches of 2")
+        self.assertTrue(all(len(ids) <= 2 for ids in before), f"only the batch's tickets in memory: {before}")
+        self.assertEqual(after, [set()] * 3, "the commit releases the batch")
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestPortalDeadline(CabinetFactories, HttpCase):
+    """The party sees the deadline the firm promised only when the firm turns it on, and never
+    the service level's due dates (internal targets)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_cabinet_data()
+        cls.env['cabinet.sla.policy'].create(
+            {'name': "Slow", 'team_id': cls.team_a.id, 'priority': '0', 'response_hours': 100, 'resolve_hours': 200}
+        )
+        cls.ticket = cls._create_ticket(
+            cls.portal_a.partner_id,
+            name="Building permit filing",
+            date_deadline=fields.Date.add(fields.Date.today(), days=90),
+        )
+
+    def _page(self, url=None):
+        self.authenticate('cab_portal', 'cab_portal')
+        response = self.url_open(url or f'/my/tickets/{self.ticket.id}')
+        self.assertEqual(response.status_code, 200)
+        return response.text
+
+    def _dues(self):
+        ticket = self.ticket
+        self.assertTrue(ticket.sla_response_deadline and ticket.sla_resolve_deadline)
+        lang = self.env['res.lang']._get_data(code='en_US')
+        return {
+            due.strftime(lang.date_format)
+            for due in (ticket.sla_response_deadline, ticket.sla_resolve_deadline)
+            if due.date() != fields.Date.today()
+        }
+
+    def test_deadline_hidden_by_default(self):
+        promised = self.ticket.date_deadline.strftime(self.env['res.lang']._get_data(code='en_US').date_format)
+        text = self._page()
+        self.assertIn("Building permit filing", text, "positive control: the party's own ticket")
+        self.assertNotIn('o_cabinet_ticket_deadline', text)
+        self.assertNotIn(promised, text, "the promised deadline is off unless the firm turns it on")
+        for due in self._dues():
+            self.assertNotIn(due, text, "a service level due date is never shown to the party")
+
+    def test_deadline_shown_when_on(self):
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_show_deadline', 'True')
+        promised = self.ticket.date_deadline.strftime(self.env['res.lang']._get_data(code='en_US').date_format)
+        for url in (f'/my/tickets/{self.ticket.id}', f'/my/tickets/{self.ticket.id}?filed=1'):
+            text = self._page(url)
+            self.assertIn('o_cabinet_ticket_deadline', text)
+            self.assertIn(promised, text, "the promised deadline is shown")
+            self.assertNotIn("first answer by", text)
+            for due in self._dues():
+                self.assertNotIn(due, text, "a service level due date is never shown to the party")
+        self.assertIn('o_cabinet_ticket_filed', text, "the confirmation after filing names no due date either")
+
+    def test_no_deadline_nothing_shown(self):
+        self.env['ir.config_parameter'].set_param('cabinet_helpdesk.portal_show_deadline', 'True')
+        self.ticket.date_deadline = False
+        self.assertNotIn('o_cabinet_ticket_deadline', self._page())

@@ -1,13 +1,15 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
+from pytz import timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
+from odoo.fields import Command, Domain
 from odoo.tools import format_date, format_datetime
 
 from ..const import (
@@ -24,6 +26,28 @@ class CabinetTicket(models.Model):
 
     _inherit = 'cabinet.ticket'
 
+    # The promised deadline (the firm's promise to the party) and the staff's reminders
+    date_deadline = fields.Date(
+        string="Promised Deadline",
+        help="The date the firm promised the party, e.g. a filing date. Whoever handles the ticket is "
+        "reminded of it a few working days ahead; the party sees it on the portal only if the firm "
+        "turns that on. Not the service level's due dates, which are internal targets.",
+    )
+    reminder_date = fields.Date(
+        compute='_compute_reminder_date',
+        inverse='_inverse_reminder_date',
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Whoever handles the ticket gets a to-do and an email on this day. Set from the promised "
+        "deadline (the deadline reminder's working days before it) unless you choose another day.",
+    )
+    reminder_date_manual = fields.Boolean(
+        readonly=True,
+        copy=False,
+        export_string_translation=False,
+        help="The reminder date was chosen by hand: a new promised deadline does not move it.",
+    )
     # Service levels and reminders (scheduled actions keep the status, escalation and reminders up to date)
     sla_policy_id = fields.Many2one(
         'cabinet.sla.policy',
@@ -40,20 +64,22 @@ class CabinetTicket(models.Model):
         "first, then the team's most specific policy.",
     )
     sla_response_deadline = fields.Datetime(
-        string="First Answer Due",
+        string="First Answer Due (service level)",
         compute='_compute_sla_deadlines',
         store=True,
         precompute=True,
         copy=False,
-        help="The party must get a first public answer by then (working hours of the team).",
+        help="Internal target of the service level: the party should get a first public answer by then "
+        "(working hours of the team). Never shown to the party; not the promised deadline.",
     )
     sla_resolve_deadline = fields.Datetime(
-        string="Resolution Due",
+        string="Resolution Due (service level)",
         compute='_compute_sla_deadlines',
         store=True,
         precompute=True,
         copy=False,
-        help="The ticket must be closed by then (working hours of the team).",
+        help="Internal target of the service level: the ticket should be closed by then (working hours "
+        "of the team). Never shown to the party; not the promised deadline.",
     )
     first_response_date = fields.Datetime(
         string="First Answered On",
@@ -114,9 +140,7 @@ class CabinetTicket(models.Model):
         readonly=True, copy=False, help="How many service level deadlines of the ticket were escalated."
     )
     reminder_sent_date = fields.Date(
-        compute='_compute_reminder_sent_date',
-        store=True,
-        precompute=True,
+        readonly=True,
         copy=False,
         export_string_translation=False,
         help="When the reminder of the reminder date was given; cleared when the reminder date changes.",
@@ -183,11 +207,21 @@ class CabinetTicket(models.Model):
         for ticket in self:
             ticket.sla_status, ticket.sla_next_check, _breaches = ticket._sla_evaluate(now)
 
-    @api.depends('reminder_date')
-    def _compute_reminder_sent_date(self):
-        # a new reminder date is a new reminder to give
+    @api.depends('date_deadline')
+    def _compute_reminder_date(self):
+        # a reminder date chosen by hand stays; the default one follows the promised deadline
+        defaults = self._default_reminder_dates()
         for ticket in self:
-            ticket.reminder_sent_date = False
+            ticket.reminder_date = ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket]
+
+    def _inverse_reminder_date(self):
+        # a reminder date is the user's own unless it is the one the promised deadline gives
+        defaults = self._default_reminder_dates()
+        for ticket in self:
+            manual = bool(ticket.reminder_date) and ticket.reminder_date != defaults[ticket]
+            if ticket.reminder_date_manual != manual:
+                # sudo: the marker follows whatever reminder date the user may set
+                ticket.sudo().reminder_date_manual = manual
 
     @api.depends('date_deadline')
     def _compute_deadline_reminder_date(self):
@@ -202,7 +236,19 @@ class CabinetTicket(models.Model):
         return tickets
 
     def write(self, vals):
+        # a reminder date that changes, by hand or with the promised deadline, is a new reminder to give
+        reminder_dates = (
+            {ticket.id: ticket.reminder_date for ticket in self}
+            if 'reminder_date' in vals or 'date_deadline' in vals
+            else {}
+        )
         res = super().write(vals)
+        if reminder_dates:
+            moved = self.filtered(
+                lambda ticket: ticket.reminder_sent_date and ticket.reminder_date != reminder_dates[ticket.id]
+            )
+            # sudo: the reminder markers are the scheduled action's own (protected fields)
+            moved.sudo().reminder_sent_date = False
         if 'stage_id' in vals:
             self._sla_update_pause()
             if reopened := self.filtered(lambda ticket: ticket.closed_by_party and not ticket.stage_id.is_closed):
@@ -248,31 +294,30 @@ class CabinetTicket(models.Model):
 
     @api.model
     def _cron_send_reminders(self, batch_size=200):
-        """Give each open ticket's assignee (or its team leader) a to-do when the ticket's reminder
-        date has come, and once when its deadline is near (setting
-        ``cabinet_helpdesk.deadline_reminder_days``, 2 days by default).
+        """Give whoever handles each open ticket (see ``_reminder_users``) a to-do and an email:
+        once when its promised deadline is near (setting ``cabinet_helpdesk.deadline_reminder_days``,
+        2 working days of the ticket's calendar by default), and once when its reminder date has
+        come. Both on the same day make one reminder.
 
         Resumable: each reminder is marked as given in the same transaction
-        (``reminder_sent_date``, ``deadline_reminder_date``); changing the date gives a new one.
+        (``deadline_reminder_date``, ``reminder_sent_date``); changing the date gives a new one.
+        The commit of each batch empties the environment's cache: memory does not grow with the
+        number of tickets.
         """
         today = fields.Date.context_today(self)
         days = self.env['ir.config_parameter']._cabinet_get_setting('cabinet_helpdesk.deadline_reminder_days')
-        open_tickets = Domain('is_closed', '=', False)
-        steps = [
-            (
-                open_tickets & Domain('reminder_date', '<=', today) & Domain('reminder_sent_date', '=', False),
-                lambda tickets: tickets._send_date_reminder(),
-            ),
-        ]
+        steps = []
         if days >= 0:
-            steps.append(
-                (
-                    open_tickets
-                    & Domain('date_deadline', '<=', today + timedelta(days=days))
-                    & Domain('deadline_reminder_date', '=', False),
-                    lambda tickets: tickets._send_deadline_reminder(),
-                )
+            # the deadline first: a reminder date due the same day goes with it
+            steps.append((self._deadline_reminder_domain(today, days), lambda tickets: tickets._send_deadline_reminder()))
+        steps.append(
+            (
+                Domain('is_closed', '=', False)
+                & Domain('reminder_date', '<=', today)
+                & Domain('reminder_sent_date', '=', False),
+                lambda tickets: tickets._send_date_reminder(),
             )
+        )
         for domain, send in steps:
             while tickets := self.search(domain, limit=batch_size, order='id').try_lock_for_update():
                 send(tickets)
@@ -551,44 +596,213 @@ class CabinetTicket(models.Model):
         tickets.sudo().sla_at_risk_warned = True
 
     def _send_date_reminder(self):
-        """Give the reminder of the reminder date and mark it as given."""
+        """Give the reminder of the reminder date and mark it as given; a ticket whose deadline was
+        announced today already had its reminder of the day."""
         today = fields.Date.context_today(self)
-        users = self._reminder_users()
-        self._create_todos(
-            {
-                ticket: (
-                    users[ticket],
-                    self.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
-                    today,
-                    self.env._("You asked to be reminded of this ticket today."),
-                )
-                for ticket in self
-            }
+        self.filtered(lambda ticket: ticket.deadline_reminder_date != today)._remind(
+            lambda ticket: (
+                ticket.env._("Reminder: %(ticket)s", ticket=ticket.display_name),
+                today,
+                ticket.env._("You asked to be reminded of this ticket today."),
+            )
         )
         # sudo: the reminder markers are the scheduled action's own (protected fields)
         self.sudo().reminder_sent_date = today
 
     def _send_deadline_reminder(self):
-        """Announce the approaching (or passed) deadline once and mark it as announced."""
+        """Announce the approaching (or passed) promised deadline once and mark it as announced; a
+        reminder date due by today is given with it (one reminder a day)."""
         today = fields.Date.context_today(self)
-        users = self._reminder_users()
-        self._create_todos(
-            {
-                ticket: (
-                    users[ticket],
-                    self.env._(
-                        "Deadline on %(date)s: %(ticket)s",
-                        date=format_date(self.env, ticket.date_deadline),
-                        ticket=ticket.display_name,
-                    ),
-                    max(ticket.date_deadline, today),
-                    self.env._("The deadline of this ticket is near: answer the party or move the deadline."),
-                )
-                for ticket in self
-            }
+        self._remind(
+            lambda ticket: (
+                ticket.env._(
+                    "Promised deadline on %(date)s: %(ticket)s",
+                    date=format_date(ticket.env, ticket.date_deadline),
+                    ticket=ticket.display_name,
+                ),
+                max(ticket.date_deadline, today),
+                ticket.env._(
+                    "The deadline promised to the party is near: answer the party or agree on another deadline."
+                ),
+            )
+        )
+        date_due = self.filtered(
+            lambda ticket: ticket.reminder_date and ticket.reminder_date <= today and not ticket.reminder_sent_date
         )
         # sudo: the reminder markers are the scheduled action's own (protected fields)
         self.sudo().deadline_reminder_date = today
+        date_due.sudo().reminder_sent_date = today
+
+    def _remind(self, texts):
+        """Give each ticket of ``self`` a reminder: a to-do for the user reminded of it (see
+        ``_reminder_users``) and an email to that user alone, in their language.
+
+        :param texts: function of a ticket (in the user's language) returning ``(summary,
+            date_deadline, note)``
+        """
+        users = self._reminder_users()
+        todos = {}
+        for ticket in self:
+            user = users[ticket]
+            summary, date_deadline, note = texts(ticket.with_context(lang=user.lang or self.env.lang))
+            todos[ticket] = (user, summary, date_deadline, note)
+        given = self._create_todos(todos)
+        self._send_reminder_emails({ticket: todos[ticket] for ticket in given})
+
+    @api.model
+    def _send_reminder_emails(self, reminders):
+        """Email each reminder to its user only: one ``mail.mail`` per reminder, addressed to the
+        user's partner and attached to no thread (nothing in the ticket's chatter, no follower
+        notified, no reply into the ticket). The template renders the whole batch at once, per
+        language.
+
+        :param reminders: dict ``{ticket: (user, summary, date_deadline, note)}``
+        """
+        template = self.env.ref('cabinet_helpdesk.mail_template_ticket_reminder', raise_if_not_found=False)
+        reminders = {
+            ticket: reminder for ticket, reminder in reminders.items() if reminder[0] and reminder[0].partner_id.email
+        }
+        if not template or not reminders:
+            return
+        tickets = self.browse([ticket.id for ticket in reminders])
+        base_url = tickets[:1].get_base_url()
+        context = {
+            'cabinet_reminders': {
+                ticket.id: {
+                    'user_name': user.name,
+                    'summary': summary,
+                    'note': note,
+                    'url': f'{base_url}/odoo/cabinet.ticket/{ticket.id}',
+                }
+                for ticket, (user, summary, _date, note) in reminders.items()
+            }
+        }
+        langs = {ticket.id: user.lang or self.env.lang for ticket, (user, *_rest) in reminders.items()}
+        template = template.sudo()
+        rendered = {
+            field: template._render_field(field, tickets.ids, res_ids_lang=langs, add_context=context)
+            for field in ('subject', 'body_html', 'email_from')
+        }
+        # sudo: the scheduled action writes to staff, whatever its user may do with emails
+        self.env['mail.mail'].sudo().create(
+            [
+                {
+                    'subject': rendered['subject'][ticket.id],
+                    'body_html': rendered['body_html'][ticket.id],
+                    'email_from': rendered['email_from'][ticket.id] or False,
+                    'recipient_ids': [Command.link(user.partner_id.id)],
+                    'auto_delete': template.auto_delete,
+                }
+                for ticket, (user, *_rest) in reminders.items()
+            ]
+        )
+
+    @api.model
+    def _deadline_reminder_domain(self, today, days):
+        """Domain of the open tickets whose promised deadline is due for its reminder: at most
+        ``days`` working days after ``today`` in the ticket's calendar (see ``_reminder_calendar``).
+
+        Set-wise: the tickets waiting for the reminder are grouped by team and company, the date
+        ``days`` working days ahead is computed once per calendar, and the domain is the union of
+        one condition per calendar.
+        """
+        waiting = (
+            Domain('is_closed', '=', False)
+            & Domain('date_deadline', '!=', False)
+            & Domain('deadline_reminder_date', '=', False)
+        )
+        groups_by_calendar = defaultdict(list)
+        for team, company in self._read_group(waiting, ['team_id', 'company_id']):
+            groups_by_calendar[team.resource_calendar_id or company.resource_calendar_id].append(
+                Domain('team_id', '=', team.id) & Domain('company_id', '=', company.id)
+            )
+        parts = [
+            Domain.OR(groups) & Domain('date_deadline', '<=', self._shift_working_days(calendar, [today], days)[today])
+            for calendar, groups in groups_by_calendar.items()
+        ]
+        return waiting & Domain.OR(parts)
+
+    def _default_reminder_dates(self):
+        """The reminder date each ticket of ``self`` gets from its promised deadline: the deadline
+        reminder's number of working days before it (``False`` without a deadline).
+
+        :return: dict ``{ticket: date or False}``
+        """
+        result = dict.fromkeys(self, False)
+        with_deadline = self.filtered('date_deadline')
+        if not with_deadline:
+            return result
+        days = self.env['ir.config_parameter']._cabinet_get_setting('cabinet_helpdesk.deadline_reminder_days')
+        if days < 0:
+            return result
+        by_calendar = defaultdict(list)
+        for ticket in with_deadline:
+            by_calendar[ticket._reminder_calendar()].append(ticket)
+        for calendar, tickets in by_calendar.items():
+            shifted = self._shift_working_days(calendar, {ticket.date_deadline for ticket in tickets}, -days)
+            for ticket in tickets:
+                result[ticket] = shifted[ticket.date_deadline]
+        return result
+
+    def _reminder_calendar(self):
+        """The working calendar of this ticket's reminders: its team's, else its company's."""
+        self.ensure_one()
+        return self.team_id.resource_calendar_id or self.company_id.resource_calendar_id
+
+    @api.model
+    def _working_dates(self, calendar, first, last):
+        """The dates from ``first`` to ``last`` (included) with working time in ``calendar``, in
+        its time zone, sorted; public holidays (leaves without a resource) are not working days.
+        Without a calendar, or with one without working time, every day is a working day."""
+        if not calendar or not calendar.attendance_ids:
+            return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+        tz = timezone(calendar.tz or 'UTC')
+        start = tz.localize(datetime.combine(first, time.min))
+        stop = tz.localize(datetime.combine(last + timedelta(days=1), time.min))
+        intervals = calendar._work_intervals_batch(start, stop, compute_leaves=True)[False]
+        return sorted({interval_start.date() for interval_start, _stop, _meta in intervals})
+
+    @api.model
+    def _shift_working_days(self, calendar, dates, days):
+        """The date ``days`` working days of ``calendar`` after each of ``dates`` (before it when
+        ``days`` is negative; the date itself not counted; ``days`` = 0 keeps it). The working
+        days are computed once for all the dates; a calendar without any working day for two
+        years counts calendar days.
+
+        :return: dict ``{date: date}``
+        """
+        dates = set(dates)
+        if not days:
+            return {day: day for day in dates}
+        count = abs(days)
+        result = {}
+        span = 7 + 2 * count  # calendar days looked at beyond the dates, widened when too short
+        while len(result) < len(dates):
+            if span > 2 * 366:
+                for day in dates - result.keys():
+                    result[day] = day + timedelta(days=days)
+                break
+            if days > 0:
+                working = self._working_dates(calendar, min(dates), max(dates) + timedelta(days=span))
+            else:
+                working = self._working_dates(calendar, min(dates) - timedelta(days=span), max(dates))
+            for day in dates - result.keys():
+                if days > 0:
+                    index = bisect_right(working, day) + count - 1
+                    if index < len(working):
+                        result[day] = working[index]
+                else:
+                    index = bisect_left(working, day) - count
+                    if index >= 0:
+                        result[day] = working[index]
+            span *= 4
+        return result
+
+    def _portal_show_deadline(self):
+        """Whether the client portal shows the promised deadline of the ticket (setting
+        ``cabinet_helpdesk.portal_show_deadline``, off by default). The service level's due dates
+        are internal targets, never shown to the party."""
+        return self.env['ir.config_parameter']._cabinet_get_setting('cabinet_helpdesk.portal_show_deadline')
 
     def _reminder_user(self):
         """Who is reminded of this ticket (see ``_reminder_users``)."""
@@ -631,6 +845,7 @@ class CabinetTicket(models.Model):
         :param todos: dict ``{ticket: (user, summary, date_deadline, note)}``
         :param notify: also email each user about their new to-do (otherwise it shows in their
             activities only)
+        :return: dict ``{ticket: user}`` of the to-dos created
         """
         todo_type = self.env.ref('mail.mail_activity_data_todo', raise_if_not_found=False)
         model_id = self.env['ir.model']._get_id(self._name)
@@ -669,13 +884,18 @@ class CabinetTicket(models.Model):
         try:
             with self.env.cr.savepoint():
                 Activity.create(vals_list)
+            created = vals_list
         except (UserError, ValidationError):
+            created = []
             for vals in vals_list:
                 try:
                     with self.env.cr.savepoint():
                         Activity.create(vals)
+                    created.append(vals)
                 except (UserError, ValidationError):
                     _logger.exception("To-do on ticket %s could not be created", vals['res_id'])
+        users = self.env['res.users']
+        return {self.browse(vals['res_id']): users.browse(vals['user_id']) for vals in created}
 
     def _stale_reviewed_by(self, team):
         """The tickets of ``self`` whose stale-ticket review falls to the leader of ``team``: those
