@@ -20,6 +20,7 @@
         'data/cabinet_category_data.xml',
         'data/res_partner_data.xml',
         'data/mail_template_data.xml',
+        'data/mail_templates_reminder.xml',
         'data/res_company_data.xml',
         'data/ir_cron_data.xml',
         'data/cabinet_workflow_data.xml',

@@ -106,9 +106,9 @@ class TestReminders(CabinetCronCommon):
             )
             self.env.invalidate_all()
             # measured value, change only on purpose (the to-dos go only to users who may read the
-            # tickets: their team and its members are read once for the batch; +7: the emails of the
+            # tickets: their team and its members are read once for the batch; +5: the emails of the
             # batch, rendered together, and the deadline reminders' calendars grouped once)
-            with self.assertQueryCount(__system__=31):
+            with self.assertQueryCount(__system__=29):
                 self._run_cron('_cron_send_reminders')
         self.assertEqual(len(self._todos(tickets)), 20)
 

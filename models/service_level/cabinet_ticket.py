@@ -653,49 +653,45 @@ class CabinetTicket(models.Model):
     def _send_reminder_emails(self, reminders):
         """Email each reminder to its user only: one ``mail.mail`` per reminder, addressed to the
         user's partner and attached to no thread (nothing in the ticket's chatter, no follower
-        notified, no reply into the ticket). The template renders the whole batch at once, per
-        language.
+        notified, no reply into the ticket), in the user's language. The body is the view
+        template ``mail_ticket_reminder``, compiled once for the batch.
 
         :param reminders: dict ``{ticket: (user, summary, date_deadline, note)}``
         """
-        template = self.env.ref('cabinet_helpdesk.mail_template_ticket_reminder', raise_if_not_found=False)
         reminders = {
             ticket: reminder for ticket, reminder in reminders.items() if reminder[0] and reminder[0].partner_id.email
         }
-        if not template or not reminders:
+        if not reminders:
             return
-        tickets = self.browse([ticket.id for ticket in reminders])
-        base_url = tickets[:1].get_base_url()
-        context = {
-            'cabinet_reminders': {
-                ticket.id: {
+        base_url = next(iter(reminders)).get_base_url()
+        QWeb = self.env['ir.qweb']
+        vals_list = []
+        for ticket, (user, summary, _date, note) in reminders.items():
+            env = ticket.with_context(lang=user.lang or self.env.lang).env
+            body = QWeb.with_env(env)._render(
+                'cabinet_helpdesk.mail_ticket_reminder',
+                {
+                    'ticket': ticket,
                     'user_name': user.name,
-                    'summary': summary,
                     'note': note,
                     'url': f'{base_url}/odoo/cabinet.ticket/{ticket.id}',
-                }
-                for ticket, (user, summary, _date, note) in reminders.items()
+                    'promised_deadline': ticket.date_deadline and format_date(env, ticket.date_deadline),
+                    'reminder_date': ticket.reminder_date and format_date(env, ticket.reminder_date),
+                },
+                minimal_qcontext=True,
+                raise_if_not_found=False,
+            )
+            vals = {
+                'subject': summary,
+                'body_html': body,
+                'recipient_ids': [Command.link(user.partner_id.id)],
+                'auto_delete': True,
             }
-        }
-        langs = {ticket.id: user.lang or self.env.lang for ticket, (user, *_rest) in reminders.items()}
-        template = template.sudo()
-        rendered = {
-            field: template._render_field(field, tickets.ids, res_ids_lang=langs, add_context=context)
-            for field in ('subject', 'body_html', 'email_from')
-        }
+            if email_from := ticket.company_id.email_formatted:
+                vals['email_from'] = email_from
+            vals_list.append(vals)
         # sudo: the scheduled action writes to staff, whatever its user may do with emails
-        self.env['mail.mail'].sudo().create(
-            [
-                {
-                    'subject': rendered['subject'][ticket.id],
-                    'body_html': rendered['body_html'][ticket.id],
-                    'email_from': rendered['email_from'][ticket.id] or False,
-                    'recipient_ids': [Command.link(user.partner_id.id)],
-                    'auto_delete': template.auto_delete,
-                }
-                for ticket, (user, *_rest) in reminders.items()
-            ]
-        )
+        self.env['mail.mail'].sudo().create(vals_list)
 
     @api.model
     def _deadline_reminder_domain(self, today, days):
