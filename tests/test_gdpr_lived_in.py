@@ -164,7 +164,7 @@ class TestGdprLivedIn(CabinetCommon):
         self.assertIn(("Stage", "In Progress", "Done"), changes)
         self.assertIn(("Assigned To", "Anna Architect", "Bruno Builder"), changes)
         self.assertIn(("Priority", "Normal", "Urgent"), changes)
-        self.assertIn("Deadline", {c['field'] for c in ticket_data['history']})
+        self.assertIn("Promised Deadline", {c['field'] for c in ticket_data['history']})
         self.assertEqual([r['rating'] for r in ticket_data['ratings']], [5.0])
         self.assertEqual(ticket_data['acting_agent'], self.agent_contact.name)
         self.assertIn("Party A Ltd Colleague", [c['name'] for c in data['contacts']])
