@@ -1,7 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 {
     'name': "Cabinet Helpdesk",
-    'version': '19.0.1.1.0',
+    'version': '19.0.1.2.0',
     'category': 'Services/Helpdesk',
     'summary': "Ticketing for professional firms: one ticket, one need, one party",
     'author': "Cabinet Helpdesk contributors",
