@@ -32,3 +32,4 @@ from . import test_continuity
 from . import test_sla_truth
 from . import test_follow_up
 from . import test_list_performance
+from . import test_readonly_routes
