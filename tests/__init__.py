@@ -32,3 +32,6 @@ from . import test_workflow_tour
 from . import test_continuity
 from . import test_sla_truth
 from . import test_follow_up
+from . import test_readonly_routes
+from . import test_list_performance
+from . import test_concurrency

@@ -292,7 +292,11 @@ class TestAccessEndsRecords(AccessEndsFactories, TransactionCase):
             "the rule stays the firm's to adapt",
         )
         self.assertFalse(self.env.ref('cabinet_helpdesk.mt_ticket_new').internal, "the opening message is public")
-        self.assertIn("category_id.confidential", user_rule.domain_force, "the handling team keeps its HR tickets")
+        self.assertIn(
+            "('is_confidential', '=', True), ('category_team_id', 'in', user.cabinet_team_ids.ids)",
+            user_rule.domain_force,
+            "the handling team keeps its HR tickets",
+        )
         self.assertIn("/my/tickets/privacy", template.body_html, "the acknowledgement links the privacy notice")
         self.assertIn("_get_share_url(pid=object.partner_id.id)", template.body_html)
         self.assertNotEqual(self.ticket.access_token, token, "a ticket filed under a mandate gets a new token")

@@ -341,7 +341,7 @@ class TestSlaPerformance(CabinetSlaCommon):
             )
         tickets = self.env['cabinet.ticket'].search([('team_id', '=', self.team_a.id)])
         self.env.invalidate_all()
-        with self.assertQueryCount(cab_user=2):  # measured value, change only on purpose
+        with self.assertQueryCount(cab_user=1):  # measured value, change only on purpose
             tickets.read(['number', 'name', 'sla_status', 'sla_response_deadline', 'sla_policy_id'])
 
     def test_cron_batches_leave_the_cache_empty(self):

@@ -34,6 +34,21 @@ class CabinetTicket(models.Model):
         help="The requester was created from an unknown email sender: check who they are and their party "
         "type, then mark the party as checked.",
     )
+    email_message_id = fields.Char(
+        string="Opening Email Message-ID",
+        readonly=True,
+        copy=False,
+        export_string_translation=False,
+        help="Message-ID of the email that opened the ticket.",
+    )
+
+    # The same email delivered twice at once (a mail transfer agent retrying a slow delivery, two
+    # incoming servers on one mailbox) opens one ticket per team: the second delivery waits for
+    # the first, then fails on this index and is delivered again later, when the gateway knows the
+    # email and ignores it.
+    _email_message_team_uniq = models.UniqueIndex(
+        '(email_message_id, COALESCE(team_id, 0)) WHERE email_message_id IS NOT NULL'
+    )
 
     def _notify_get_reply_to_batch(self, defaults=None, author_ids=None):
         """Replies go back to the ticket: through the team's alias when it has one (the thread
@@ -88,6 +103,7 @@ class CabinetTicket(models.Model):
                 'partner_id': requester.id,
                 'channel': 'email',
                 'partner_to_qualify': created,
+                'email_message_id': msg_dict.get('message_id') or False,
             }
         )
         # the sender's address is the requester's: never write it onto the partner (email_from is related)

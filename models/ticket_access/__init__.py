@@ -1,3 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+from . import cabinet_team
 from . import cabinet_ticket
 from . import mail_message
+from . import res_users

@@ -1,7 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
 
@@ -12,6 +12,9 @@ PROTECTED_FIELDS = frozenset(
     {
         # the party follows the requester; lifecycle and numbering are kept by create and write
         'commercial_partner_id',
+        # the record rules read these copies of the request type's flag and handling team
+        'is_confidential',
+        'category_team_id',
         'is_closed',
         'closed_date',
         'number',
@@ -52,6 +55,31 @@ class CabinetTicket(models.Model):
     whatever the path; the handling staff; the tickets a user may read."""
 
     _inherit = 'cabinet.ticket'
+
+    # Copies of the request type's confidentiality and handling team, kept by the ORM when the
+    # request type changes: the record rules filter on them without joining request types and
+    # teams, so that the indexes below serve them (security/ir_rules.xml)
+    is_confidential = fields.Boolean(
+        related='category_id.confidential',
+        store=True,
+        export_string_translation=False,
+        help="The request type is confidential: the ticket stays with its requester and the type's handling team.",
+    )
+    category_team_id = fields.Many2one(
+        related='category_id.team_id',
+        string="Handling Team of the Request Type",
+        store=True,
+        export_string_translation=False,
+    )
+
+    # the rules' OR of "team, no team, assignee, requester, approver, confidential of the
+    # handling team" runs as a BitmapOr of single-column indexes; these are the two missing
+    _category_team_confidential_idx = models.Index('(category_team_id) WHERE is_confidential IS TRUE')
+    # the lists of tickets under these rules: the default order (``_order``), walked until a page
+    # of readable tickets is found, and the open tickets (the default filter), counted and grouped
+    # by team and stage without reading the closed ones
+    _priority_id_idx = models.Index('(priority DESC, id DESC)')
+    _open_team_stage_idx = models.Index('(team_id, stage_id) WHERE is_closed IS NOT TRUE')
 
     # One owner per rule, checked in create/write whatever the path (form, RPC, import, wizard):
     # protected fields are set by their owning code as superuser only; the requester is changed
