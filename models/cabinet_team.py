@@ -194,8 +194,10 @@ class CabinetTeam(models.Model):
             from ``cabinet.ticket._preview`` before a create or a write)
         """
         self.ensure_one()
+        if self.assignment_method == 'manual':
+            return self.env['res.users']
         members = self.member_ids.filtered('active').sorted('id')
-        if self.assignment_method == 'manual' or not members:
+        if not members:
             return self.env['res.users']
         if tickets:
             readers = members.filtered(lambda user: len(tickets._cabinet_filtered_readable(user)) == len(tickets))

@@ -105,7 +105,7 @@ class TestCabinetPerformance(CabinetCommon):
         """Creating one ticket, as a team user (number, stage, assignment, service level, tracking,
         followers, reply-to alias)."""
         # measured: the requester and the team's people follow (the access check of each included)
-        with self.assertQueryCount(cab_user=32):
+        with self.assertQueryCount(cab_user=22):
             self.env['cabinet.ticket'].create(
                 {
                     'name': "Budgeted",
