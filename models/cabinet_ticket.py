@@ -289,24 +289,46 @@ class CabinetTicket(models.Model):
         return super().create(vals_list)
 
     def _check_company(self, fnames=None):
+        # linked records of no company (most contacts) suit every company: nothing to check for them;
         # tickets created together mostly share their company and linked records, which pass or
         # fail the check alike: one ticket of each kind is checked, all of them if one fails
-        if len(self) < 2:
-            return super()._check_company(fnames)
         if fnames is None or {'company_id', 'company_ids'} & set(fnames):
             fnames = self._fields
-        checked = [name for name in fnames if self._fields[name].relational and self._fields[name].check_company]
+        tickets_sudo = self.sudo()
+        checked = [
+            name
+            for name in fnames
+            if self._fields[name].relational
+            and self._fields[name].check_company
+            and not self._of_no_company(tickets_sudo[name])
+        ]
+        if not checked:
+            return None
         kinds = {}
-        for ticket_sudo in self.sudo():
+        for ticket_sudo in tickets_sudo:
             kinds.setdefault((ticket_sudo.company_id, *(ticket_sudo[name] for name in checked)), ticket_sudo.id)
         if len(kinds) == len(self):
-            return super()._check_company(fnames)
+            return super()._check_company(checked)
         try:
-            super(CabinetTicket, self.browse(kinds.values()))._check_company(fnames)
+            super(CabinetTicket, self.browse(kinds.values()))._check_company(checked)
         except UserError:
-            super()._check_company(fnames)  # names every ticket at fault
+            super()._check_company(checked)  # names every ticket at fault
             raise
         return None
+
+    @api.model
+    def _of_no_company(self, records):
+        """Whether ``records`` all belong to no company while their model's company check lets
+        such records serve any company (the ORM's own checks): the company check of a ticket
+        linked to them can only pass."""
+        Model = type(records)
+        return (
+            'company_id' in records._fields
+            and records._fields['company_id'].type == 'many2one'
+            and Model._check_company_domain
+            in (models.BaseModel._check_company_domain, models.check_company_domain_parent_of)
+            and not records.mapped('company_id')
+        )
 
     def write(self, vals):
         if 'partner_id' in vals and not vals['partner_id']:
