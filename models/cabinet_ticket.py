@@ -254,6 +254,7 @@ class CabinetTicket(models.Model):
         now = fields.Datetime.now()
         by_company = defaultdict(list)
         chosen_assignees = defaultdict(list)
+        assignments = {}
         for vals in vals_list:
             team = team_by_id.get(vals.get('team_id'), self.env['cabinet.team'])
             company = (
@@ -275,7 +276,7 @@ class CabinetTicket(models.Model):
             if team and 'user_id' not in vals:
                 # no ticket to preview for a team assigning by hand
                 tickets = self.browse()._preview(vals) if team.assignment_method != 'manual' else None
-                vals['user_id'] = team._get_assignee_for_new_ticket(tickets).id
+                vals['user_id'] = team._get_assignee_for_new_ticket(tickets, memo=assignments).id
             elif vals.get('user_id'):
                 chosen_assignees[vals['user_id']].append(vals)
         for company, company_vals in by_company.items():

@@ -39,8 +39,9 @@ class TestCreatePerformance(CabinetCommon):
         email and the creation message."""
         # measured: 9 queries before the INSERT (request type, team, stages, sequence, number,
         # assignee's right to read, tags, requester, service levels), 2 INSERTs, then mail:
-        # followers (4), the assignee's notification and email (~20), the creation message (~7)
-        with self.assertQueryCount(cab_manager=47):
+        # followers (6), the assignee's notification and email (~20), the creation message (~6),
+        # the assignee's absences
+        with self.assertQueryCount(cab_manager=46):
             ticket = self.env['cabinet.ticket'].create(self._manager_values())
         self.assertRecordValues(
             ticket,
@@ -56,6 +57,7 @@ class TestCreatePerformance(CabinetCommon):
             ],
         )
         self.assertEqual(ticket.tag_ids, self.tag)
+        self.assertTrue(ticket.sudo().access_token, "The ticket has its access token from the start")
 
     @users('cab_user')
     @warmup
@@ -100,6 +102,38 @@ class TestCreatePerformance(CabinetCommon):
             "A batch takes consecutive numbers, in the order of its tickets",
         )
         self.assertTrue(numbers[0].startswith(f"T{fields.Date.today().year}-"))
+
+    def test_batch_auto_assignment_query_budget(self):
+        """A team assigning tickets automatically: a batch costs the same whatever its size, and
+        each ticket of it goes to whom it would go alone."""
+        self.team_a.member_ids |= self.user_b
+        Ticket = self.env['cabinet.ticket'].with_context(tracking_disable=True)
+        for method in ('balanced', 'round_robin'):
+            self.team_a.assignment_method = method
+            alone = Ticket.create({'name': "Alone", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id})
+            self.assertTrue(alone.user_id, f"{method}: a member is picked")
+            expected = self.team_a._get_assignee_for_new_ticket()
+            counts = []
+            for size in (10, 100):
+                # each batch starts from the same state, nothing in cache
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.env.cr.sql_log_count
+                tickets = Ticket.create(
+                    [
+                        {'name': f"Batch {index}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id}
+                        for index in range(size)
+                    ]
+                )
+                self.env.flush_all()
+                counts.append(self.env.cr.sql_log_count - before)
+                self.assertEqual(tickets.user_id, expected, f"{method}: as each ticket alone")
+                tickets.unlink()
+            self.assertEqual(counts[0], counts[1], f"{method}: a batch of 100 costs what a batch of 10 does")
+            # measured (12 and 13): the creator, teams, stages, members and their users, absences,
+            # the assignment method's own query, sequence and numbers, requesters, service levels,
+            # INSERT
+            self.assertLessEqual(counts[1], 13, f"{method}: query budget of a batch")
 
     def test_batch_numbers_per_company(self):
         """A batch over two companies numbers each ticket from its own company's sequence."""
