@@ -179,7 +179,7 @@ class CabinetTeam(models.Model):
             chosen = self.leader_id | self.member_ids
         return [staff(chosen), staff(self.leader_id), staff(self.member_ids)]
 
-    def _get_assignee_for_new_ticket(self, tickets=None):
+    def _get_assignee_for_new_ticket(self, tickets=None, memo=None):
         """Return the member who gets the next new ticket of this team, following its
         assignment method, or an empty recordset for manual assignment.
 
@@ -192,15 +192,34 @@ class CabinetTeam(models.Model):
 
         :param tickets: ``cabinet.ticket`` records to assign, as they will be saved (new records
             from ``cabinet.ticket._preview`` before a create or a write)
+        :param dict memo: answers already given for the same team and readers, kept by the caller
+            across the tickets of one batch (each ticket is assigned as if it were alone: the
+            others are not saved yet)
         """
         self.ensure_one()
+        if self.assignment_method == 'manual':
+            return self.env['res.users']
         members = self.member_ids.filtered('active').sorted('id')
-        if self.assignment_method == 'manual' or not members:
+        if not members:
             return self.env['res.users']
         if tickets:
             readers = members.filtered(lambda user: len(tickets._cabinet_filtered_readable(user)) == len(tickets))
         else:
             readers = members
+        if memo is None:
+            return self._pick_assignee(members, readers)
+        key = (self.id, tuple(readers.ids))
+        if key not in memo:
+            memo[key] = self._pick_assignee(members, readers)
+        return memo[key]
+
+    def _pick_assignee(self, members, readers):
+        """Return the member following the assignment method among ``readers`` (the members who
+        may read the tickets) whom assignment may pick now, or no user.
+
+        :param members: the team's active members, by id
+        :param readers: those of ``members`` who may read the tickets to assign
+        """
         readers = self._filter_assignable(readers)
         if not readers:
             return self.env['res.users']

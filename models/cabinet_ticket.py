@@ -1,10 +1,11 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
+from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from .const import CHANNELS, PRIORITIES
 
@@ -115,7 +116,7 @@ class CabinetTicket(models.Model):
         help="The one contact who asked. The ticket belongs to this contact's party alone.",
     )
     commercial_partner_id = fields.Many2one(
-        related='partner_id.commercial_partner_id', string="Party", store=True, index=True
+        related='partner_id.commercial_partner_id', string="Party", store=True, precompute=True, index=True
     )
     party_type = fields.Selection(related='commercial_partner_id.party_type', string="Party Type", store=True)
     email_from = fields.Char(related='partner_id.email', string="Requester Email", export_string_translation=False)
@@ -140,7 +141,7 @@ class CabinetTicket(models.Model):
         ondelete='restrict',
         domain="['|', ('team_ids', '=', False), ('team_ids', 'in', team_id)]",
     )
-    is_closed = fields.Boolean(related='stage_id.is_closed', store=True, index=True)
+    is_closed = fields.Boolean(related='stage_id.is_closed', store=True, precompute=True, index=True)
     closed_date = fields.Datetime(readonly=True, copy=False, index=True)
     is_new = fields.Boolean(
         compute='_compute_is_new',
@@ -168,6 +169,8 @@ class CabinetTicket(models.Model):
         help="Coordinations of several parties this ticket takes part in, each party on its own ticket.",
     )
     coordination_count = fields.Integer(compute='_compute_coordination_count', export_string_translation=False)
+    # a new ticket has no rating: known before it is saved, not read back after
+    rating_last_value = fields.Float(compute='_compute_rating_last_value', store=True, precompute=True)
 
     _number_company_uniq = models.Constraint(
         'UNIQUE (company_id, number)', "Ticket numbers are unique within a company."
@@ -182,6 +185,12 @@ class CabinetTicket(models.Model):
     def _compute_coordination_count(self):
         for ticket in self:
             ticket.coordination_count = len(ticket.coordination_ids)
+
+    def _compute_rating_last_value(self):
+        saved = self.filtered('id')
+        (self - saved).rating_last_value = 0
+        if saved:
+            super(CabinetTicket, saved)._compute_rating_last_value()
 
     @api.depends('stage_id', 'team_id')
     def _compute_is_new(self):
@@ -221,16 +230,33 @@ class CabinetTicket(models.Model):
         # the values are completed below: keep the caller's dicts as they were (a retried call
         # passes them again)
         vals_list = [dict(vals) for vals in vals_list]
+        if any(not vals.get('partner_id') for vals in vals_list):
+            raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
+        # request types, teams and stages are read once for the whole batch
+        categories = self.env['cabinet.category'].browse(
+            {vals['category_id'] for vals in vals_list if vals.get('category_id')}
+        )
+        category_by_id = {category.id: category for category in categories}
+        default_team = None
         for vals in vals_list:
-            if not vals.get('partner_id'):
-                raise ValidationError(self.env._("A ticket needs exactly one requester: choose the contact who asked."))
-            category = self.env['cabinet.category'].browse(vals.get('category_id'))
+            category = category_by_id.get(vals.get('category_id'), self.env['cabinet.category'])
             if category.team_id and not vals.get('team_id'):
                 vals['team_id'] = category.team_id.id
             if 'team_id' not in vals:
                 # the default team, known from the start: its stages, assignment and notified staff apply
-                vals['team_id'] = self._default_team_id().id
-            team = self.env['cabinet.team'].browse(vals.get('team_id'))
+                if default_team is None:
+                    default_team = self._default_team_id()
+                vals['team_id'] = default_team.id
+        teams = self.env['cabinet.team'].browse({vals['team_id'] for vals in vals_list if vals.get('team_id')})
+        team_by_id = {team.id: team for team in teams}
+        first_stages = {}
+        stages = self.env['cabinet.stage'].browse({vals['stage_id'] for vals in vals_list if vals.get('stage_id')})
+        now = fields.Datetime.now()
+        by_company = defaultdict(list)
+        chosen_assignees = defaultdict(list)
+        assignments = {}
+        for vals in vals_list:
+            team = team_by_id.get(vals.get('team_id'), self.env['cabinet.team'])
             company = (
                 self.env['res.company'].browse(vals['company_id'])
                 if vals.get('company_id')
@@ -238,15 +264,72 @@ class CabinetTicket(models.Model):
             )
             vals['company_id'] = company.id
             if not vals.get('stage_id'):
-                vals['stage_id'] = self._stages_for_team(team)[:1].id
-            if self.env['cabinet.stage'].browse(vals['stage_id']).is_closed:
-                vals['closed_date'] = fields.Datetime.now()
-            vals['number'] = self._next_number(company)
+                if team not in first_stages:
+                    first_stages[team] = self._stages_for_team(team)[:1]
+                vals['stage_id'] = first_stages[team].id
+                stage = first_stages[team]
+            else:
+                stage = stages.browse(vals['stage_id']).with_prefetch(stages._prefetch_ids)
+            if stage.is_closed:
+                vals['closed_date'] = now
+            by_company[company].append(vals)
             if team and 'user_id' not in vals:
-                vals['user_id'] = team._get_assignee_for_new_ticket(self.browse()._preview(vals)).id
+                # no ticket to preview for a team assigning by hand
+                tickets = self.browse()._preview(vals) if team.assignment_method != 'manual' else None
+                vals['user_id'] = team._get_assignee_for_new_ticket(tickets, memo=assignments).id
             elif vals.get('user_id'):
-                self.browse()._preview(vals)._check_assignee(self.env['res.users'].browse(vals['user_id']))
+                chosen_assignees[vals['user_id']].append(vals)
+        for company, company_vals in by_company.items():
+            for vals, number in zip(company_vals, self._next_numbers(company, len(company_vals)), strict=True):
+                vals['number'] = number
+        # an assignee chosen by hand must be able to read the ticket: checked once per assignee
+        for user_id, user_vals in chosen_assignees.items():
+            self.browse().concat(*(self.browse()._preview(vals) for vals in user_vals))._check_assignee(
+                self.env['res.users'].browse(user_id)
+            )
         return super().create(vals_list)
+
+    def _check_company(self, fnames=None):
+        # linked records of no company (most contacts) suit every company: nothing to check for them;
+        # tickets created together mostly share their company and linked records, which pass or
+        # fail the check alike: one ticket of each kind is checked, all of them if one fails
+        if fnames is None or {'company_id', 'company_ids'} & set(fnames):
+            fnames = self._fields
+        tickets_sudo = self.sudo()
+        checked = [
+            name
+            for name in fnames
+            if self._fields[name].relational
+            and self._fields[name].check_company
+            and not self._of_no_company(tickets_sudo[name])
+        ]
+        if not checked:
+            return None
+        kinds = {}
+        for ticket_sudo in tickets_sudo:
+            kinds.setdefault((ticket_sudo.company_id, *(ticket_sudo[name] for name in checked)), ticket_sudo.id)
+        if len(kinds) == len(self):
+            return super()._check_company(checked)
+        try:
+            super(CabinetTicket, self.browse(kinds.values()))._check_company(checked)
+        except UserError:
+            super()._check_company(checked)  # names every ticket at fault
+            raise
+        return None
+
+    @api.model
+    def _of_no_company(self, records):
+        """Whether ``records`` all belong to no company while their model's company check lets
+        such records serve any company (the ORM's own checks): the company check of a ticket
+        linked to them can only pass."""
+        Model = type(records)
+        return (
+            'company_id' in records._fields
+            and records._fields['company_id'].type == 'many2one'
+            and Model._check_company_domain
+            in (models.BaseModel._check_company_domain, models.check_company_domain_parent_of)
+            and not records.mapped('company_id')
+        )
 
     def write(self, vals):
         if 'partner_id' in vals and not vals['partner_id']:
@@ -330,11 +413,13 @@ class CabinetTicket(models.Model):
         return super()._track_subtype(init_values)
 
     def _creation_subtype(self):
+        # by the cached XML id: no query to check the subtype exists, at each ticket created
+        xmlid_to_res_id = self.env['ir.model.data']._xmlid_to_res_id
         if self.env.context.get('cabinet_mail_gateway') and self.channel == 'email':
             # the email opening a ticket is the party's request itself: a public message, shown in
             # the portal and answered as such (a reply to it is not an internal note)
-            return self.env.ref('mail.mt_comment')
-        return self.env.ref('cabinet_helpdesk.mt_ticket_new')
+            return self.env['mail.message.subtype'].browse(xmlid_to_res_id('mail.mt_comment'))
+        return self.env['mail.message.subtype'].browse(xmlid_to_res_id('cabinet_helpdesk.mt_ticket_new'))
 
     def _track_template(self, changes):
         res = super()._track_template(changes)
@@ -409,7 +494,8 @@ class CabinetTicket(models.Model):
         domain = Domain('team_ids', '=', False)
         if team:
             domain |= Domain('team_ids', 'in', team.ids)
-        return self.env['cabinet.stage'].search(domain, order='sequence, id')
+        # what deciding on a stage reads comes with the search
+        return self.env['cabinet.stage'].search_fetch(domain, None, order='sequence, id')
 
     @api.model
     def _closing_stage(self):
@@ -491,11 +577,22 @@ class CabinetTicket(models.Model):
         )
 
     @api.model
-    def _next_number(self, company):
-        """Next ticket number of ``company``, from the company's own sequence (created on the
-        first ticket of a company that has none), so that numbers never collide across companies."""
+    def _next_numbers(self, company, count):
+        """The next ``count`` ticket numbers of ``company``, in order, from the company's own
+        sequence (created on the first ticket of a company that has none), so that numbers never
+        collide across companies. A sequence of the standard implementation gives them all in one
+        query; a sequence without gaps gives them one by one.
+
+        :param company: ``res.company`` record
+        :param int count: how many numbers
+        :rtype: list
+        """
         Sequence = self.env['ir.sequence'].sudo()
-        sequence = Sequence.search([('code', '=', 'cabinet.ticket'), ('company_id', '=', company.id)], limit=1)
+        sequence = Sequence.search_fetch(
+            [('code', '=', 'cabinet.ticket'), ('company_id', '=', company.id)],
+            ['implementation', 'use_date_range', 'prefix', 'suffix', 'padding'],
+            limit=1,
+        )
         if not sequence:
             template = self.env.ref('cabinet_helpdesk.ir_sequence_cabinet_ticket', raise_if_not_found=False)
             sequence = Sequence.create(
@@ -508,4 +605,47 @@ class CabinetTicket(models.Model):
                     'use_date_range': template.use_date_range if template else True,
                 }
             )
-        return sequence._next()
+        if sequence.implementation != 'standard':
+            return [sequence._next() for _index in range(count)]
+        # nothing to flush for a sequence: the cursor directly, as ir.sequence does
+        if sequence.use_date_range:
+            # as ir.sequence._next does: the date range of today (or of the context's date), whose
+            # PostgreSQL sequence gives the numbers, in the same query
+            day = self.env.context.get('ir_sequence_date') or fields.Date.today()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT date_range.date_from,
+                           nextval(%(prefix)s
+                                   || lpad(date_range.id::text, greatest(3, length(date_range.id::text)), '0'))
+                      FROM (SELECT id, date_from
+                              FROM ir_sequence_date_range
+                             WHERE sequence_id = %(sequence)s AND date_from <= %(day)s AND date_to >= %(day)s
+                             ORDER BY id
+                             LIMIT 1) AS date_range
+                     CROSS JOIN generate_series(1, %(count)s)
+                    """,
+                    prefix='ir_sequence_%03d_' % sequence.id,
+                    sequence=sequence.id,
+                    day=day,
+                    count=count,
+                )
+            )
+            rows = self.env.cr.fetchall()
+            if not rows:
+                date_range = sequence._create_date_range_seq(day)
+                pg_sequence = 'ir_sequence_%03d_%03d' % (sequence.id, date_range.id)
+                self.env.cr.execute(
+                    SQL("SELECT %s, nextval(%s) FROM generate_series(1, %s)", date_range.date_from, pg_sequence, count)
+                )
+                rows = self.env.cr.fetchall()
+            sequence = sequence.with_context(ir_sequence_date_range=rows[0][0])
+        else:
+            self.env.cr.execute(
+                SQL("SELECT NULL, nextval(%s) FROM generate_series(1, %s)", 'ir_sequence_%03d' % sequence.id, count)
+            )
+            rows = self.env.cr.fetchall()
+        values = sorted(value for _date, value in rows)
+        # as ir.sequence.get_next_char, the prefix and suffix interpolated once for the batch
+        prefix, suffix = sequence._get_prefix_suffix()
+        return [f"{prefix}{value:0{sequence.padding}d}{suffix}" for value in values]

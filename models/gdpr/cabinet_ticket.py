@@ -24,12 +24,14 @@ class CabinetTicket(models.Model):
         LEGAL_BASES,
         compute='_compute_legal_basis',
         store=True,
+        precompute=True,
         readonly=True,
         help="Legal basis of the processing, from the request type.",
     )
     retention_date = fields.Date(
         compute='_compute_retention_date',
         store=True,
+        precompute=True,
         index=True,
         copy=False,
         help="From this day on, the closed ticket is anonymized or deleted as its retention policy says.",

@@ -1,7 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from odoo.addons.rating.models.rating_data import RATING_LIMIT_OK
 
@@ -13,6 +13,16 @@ class CabinetTicket(models.Model):
     a closed ticket reopen it or reach someone, a low rating reaches the team."""
 
     _inherit = 'cabinet.ticket'
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # whoever creates the tickets follows them as the mail thread makes them, but together with
+        # everyone the creation brings (``_message_auto_subscribe_followers``): one subscription
+        user = self.env.user
+        if self.env.context.get('mail_create_nosubscribe') or not user.active or user.share:
+            return super().create(vals_list)
+        creating = self.with_context(mail_create_nosubscribe=True, cabinet_creator_follows=True)
+        return super(CabinetTicket, creating).create(vals_list).with_env(self.env)
 
     def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
         """Besides the assignee, who follows a ticket when it is created or changes hands:
@@ -47,7 +57,17 @@ class CabinetTicket(models.Model):
                 )
                 followers.extend((user.partner_id.id, staff_subtype_ids, False) for user in staff)
         # ours first: the first entry of a partner gives their subtypes (the assignee's included)
-        return followers + super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+        followers += super()._message_auto_subscribe_followers(updated_values, default_subtype_ids)
+        if self.env.context.get('cabinet_creator_follows') and 'partner_id' in updated_values:
+            # the creator of the ticket (see ``create``; a ticket is created with its requester,
+            # writes in the meantime leave it out): the default subtypes, and those they get above
+            creator_id = self.env.user.partner_id.id
+            given = next(
+                (subtype_ids for partner_id, subtype_ids, _template in followers if partner_id == creator_id), ()
+            )
+            defaults = self.env['mail.message.subtype'].default_subtypes(self._name)[0].ids
+            followers.insert(0, (creator_id, list({*defaults, *given}), False))
+        return followers
 
     def _users_who_may_read(self, users):
         """Return those of ``users`` who may read all of these tickets, record rules included (a

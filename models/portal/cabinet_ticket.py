@@ -19,8 +19,15 @@ class CabinetTicket(models.Model):
 
     _inherit = 'cabinet.ticket'
 
-    # Portal: the plain token opens the ticket without password; only staff may read it
-    access_token = fields.Char(groups='base.group_user')
+    # Portal: the plain token opens the ticket without password; only staff may read it. Made with
+    # the ticket (the first notification would write it right after: a query and a write less)
+    access_token = fields.Char(
+        groups='base.group_user', compute='_compute_access_token', store=True, precompute=True, readonly=False
+    )
+
+    def _compute_access_token(self):
+        for ticket in self:
+            ticket.access_token = ticket.access_token or str(uuid.uuid4())
 
     def write(self, vals):
         new_requester = self.filtered(lambda t: t.partner_id.id != vals['partner_id']) if 'partner_id' in vals else None

@@ -1,0 +1,209 @@
+# License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import re
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.fields import Command
+from odoo.tests import new_test_user, tagged, users, warmup
+
+from .common import CabinetCommon
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestCreatePerformance(CabinetCommon):
+    """Creating tickets stays cheap: one ticket costs a fixed number of queries, and a batch
+    loaded without tracking costs the same whatever its size."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tag = cls.env['cabinet.tag'].create({'name': "Roofing"})
+        # the company's ticket sequence and this year's range exist, as in any firm at work
+        cls._create_ticket(cls.contact_a)
+
+    def _manager_values(self, index=0):
+        return {
+            'name': f"Leaking roof {index}",
+            'partner_id': self.contact_a.id,
+            'user_id': self.user_a.id,
+            'category_id': self.category_client.id,
+            'tag_ids': [Command.set(self.tag.ids)],
+            'priority': '2',
+        }
+
+    @users('cab_manager')
+    @warmup
+    def test_create_as_manager_query_budget(self):
+        """A manager files a ticket with assignee, request type, tag and priority: number, stage,
+        service level, followers (creator, requester, team staff, assignee), the assignee's
+        email and the creation message."""
+        # measured: 9 queries before the INSERT (request type, team, stages, sequence, number,
+        # assignee's right to read, tags, requester, service levels), 2 INSERTs, then mail:
+        # followers (6), the assignee's notification and email (~20), the creation message (~6),
+        # the assignee's absences
+        with self.assertQueryCount(cab_manager=46):
+            ticket = self.env['cabinet.ticket'].create(self._manager_values())
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    'user_id': self.user_a.id,
+                    'team_id': self.category_client.team_id.id,
+                    'commercial_partner_id': self.party_a.id,
+                    'priority': '2',
+                    'legal_basis': self.category_client.legal_basis,
+                    'is_closed': False,
+                }
+            ],
+        )
+        self.assertEqual(ticket.tag_ids, self.tag)
+        self.assertTrue(ticket.sudo().access_token, "The ticket has its access token from the start")
+
+    @users('cab_user')
+    @warmup
+    def test_create_as_team_user_query_budget(self):
+        """A team user files a ticket for their team."""
+        # measured: 8 queries before the INSERT, the INSERT, followers (4: the team's subtype
+        # followers, the existing ones, INSERT of followers and of their subtypes), the creation
+        # message and its notification (~8)
+        with self.assertQueryCount(cab_user=22):
+            ticket = self.env['cabinet.ticket'].create(
+                {
+                    'name': "Budgeted",
+                    'partner_id': self.contact_a.id,
+                    'team_id': self.team_a.id,
+                    'category_id': self.category_client.id,
+                }
+            )
+        self.assertEqual(
+            ticket.sudo().message_partner_ids,
+            self.user_a.partner_id | self.contact_a,
+            "The creator (also the team's staff) and the requester follow, once each",
+        )
+
+    def test_batch_create_without_tracking_query_budget(self):
+        """Loading tickets without tracking: the queries of a batch do not grow with its size."""
+        Ticket = self.env['cabinet.ticket'].with_user(self.user_manager).with_context(tracking_disable=True)
+        Ticket.create([self._manager_values(index) for index in range(3)])
+        self.env.flush_all()
+        for size in (10, 100):
+            # measured: request types, teams, stages, sequence and numbers, the assignee's right
+            # to read, tags, requesters, service levels, INSERT of tickets and of their tags,
+            # absences of the assignees
+            with self.assertQueryCount(7):
+                tickets = Ticket.create([self._manager_values(index) for index in range(size)])
+            self.assertEqual(len(tickets), size)
+        numbers = tickets.mapped('number')
+        self.assertEqual(len(set(numbers)), 100, "Every ticket of a batch has its own number")
+        sequence_numbers = [int(re.search(r'(\d+)$', number).group(1)) for number in numbers]
+        self.assertEqual(
+            sequence_numbers,
+            list(range(sequence_numbers[0], sequence_numbers[0] + 100)),
+            "A batch takes consecutive numbers, in the order of its tickets",
+        )
+        self.assertTrue(numbers[0].startswith(f"T{fields.Date.today().year}-"))
+
+    def test_batch_auto_assignment_query_budget(self):
+        """A team assigning tickets automatically: a batch costs the same whatever its size, and
+        each ticket of it goes to whom it would go alone."""
+        self.team_a.member_ids |= self.user_b
+        Ticket = self.env['cabinet.ticket'].with_context(tracking_disable=True)
+        for method in ('balanced', 'round_robin'):
+            self.team_a.assignment_method = method
+            alone = Ticket.create({'name': "Alone", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id})
+            self.assertTrue(alone.user_id, f"{method}: a member is picked")
+            expected = self.team_a._get_assignee_for_new_ticket()
+            counts = []
+            for size in (10, 100):
+                # each batch starts from the same state, nothing in cache
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.env.cr.sql_log_count
+                tickets = Ticket.create(
+                    [
+                        {'name': f"Batch {index}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id}
+                        for index in range(size)
+                    ]
+                )
+                self.env.flush_all()
+                counts.append(self.env.cr.sql_log_count - before)
+                self.assertEqual(tickets.user_id, expected, f"{method}: as each ticket alone")
+                tickets.unlink()
+            self.assertEqual(counts[0], counts[1], f"{method}: a batch of 100 costs what a batch of 10 does")
+            # measured (12 and 13): the creator, teams, stages, members and their users, absences,
+            # the assignment method's own query, sequence and numbers, requesters, service levels,
+            # INSERT
+            self.assertLessEqual(counts[1], 13, f"{method}: query budget of a batch")
+
+    def test_batch_numbers_per_company(self):
+        """A batch over two companies numbers each ticket from its own company's sequence."""
+        other_company = self.env['res.company'].create({'name': "Branch Office"})
+        self.env.user.company_ids |= other_company
+        other_team = self.env['cabinet.team'].create({'name': "Branch Team", 'company_id': other_company.id})
+        requester = self._create_party("Branch Client", party_type='company')
+        tickets = (
+            self.env['cabinet.ticket']
+            .with_context(allowed_company_ids=[self.company.id, other_company.id])
+            .create(
+                [
+                    {'name': "Here", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id},
+                    {'name': "There", 'partner_id': requester.id, 'team_id': other_team.id},
+                    {'name': "There again", 'partner_id': requester.id, 'team_id': other_team.id},
+                ]
+            )
+        )
+        self.assertEqual(tickets.mapped('company_id'), self.company | other_company)
+        branch_numbers = tickets[1:].mapped('number')
+        self.assertEqual([int(number[-5:]) for number in branch_numbers], [1, 2], "The branch starts its own sequence")
+        self.assertEqual(
+            self.env['ir.sequence']
+            .sudo()
+            .search_count([('code', '=', 'cabinet.ticket'), ('company_id', '=', other_company.id)]),
+            1,
+        )
+
+    def test_batch_company_check_names_the_ticket(self):
+        """A batch mixing consistent tickets and one linked to another company's team is refused,
+        whatever its size; the refusal names the ticket at fault."""
+        other_company = self.env['res.company'].create({'name': "Branch Office"})
+        other_team = self.env['cabinet.team'].create({'name': "Branch Team", 'company_id': other_company.id})
+        values = [
+            {'name': f"Fine {index}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id} for index in range(3)
+        ]
+        values.append(
+            {
+                'name': "Wrong team",
+                'partner_id': self.contact_a.id,
+                'team_id': other_team.id,
+                'company_id': self.company.id,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "Wrong team"):
+            self.env['cabinet.ticket'].create(values)
+
+    def test_batch_assignee_checked_per_ticket(self):
+        """A batch assigning tickets by hand to a user who may not read one of them is refused,
+        naming that ticket, though the others of the batch are fine."""
+        hr_team = self.category_hr.team_id
+        outsider = new_test_user(
+            self.env, login='cab_outsider', name="Otto Outsider", groups='cabinet_helpdesk.group_cabinet_user'
+        )
+        self.team_a.member_ids |= outsider
+        with self.assertRaisesRegex(UserError, "HR question"):
+            self.env['cabinet.ticket'].create(
+                [
+                    {
+                        'name': "Roof",
+                        'partner_id': self.contact_a.id,
+                        'team_id': self.team_a.id,
+                        'user_id': outsider.id,
+                    },
+                    {
+                        'name': "HR question",
+                        'partner_id': self.user_employee.partner_id.id,
+                        'category_id': self.category_hr.id,
+                        'team_id': hr_team.id,
+                        'user_id': outsider.id,
+                    },
+                ]
+            )
