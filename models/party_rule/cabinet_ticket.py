@@ -288,6 +288,17 @@ class CabinetTicket(models.Model):
             self.filtered('agent_partner_id')._sync_mandate()
         return res
 
+    def _message_compute_real_author(self, author_id):
+        """As Odoo decides, without checking at each message that OdooBot's contact still exists
+        (the gateway and the scheduler post as the inactive OdooBot): the author of the message,
+        unless inactive or OdooBot, when the current user is inactive."""
+        if self.env.user.active or not author_id:
+            return super()._message_compute_real_author(author_id)
+        author = self.env['res.partner'].browse(author_id)
+        if author.active and author.id != self.env['ir.model.data']._xmlid_to_res_id('base.partner_root'):
+            return author
+        return self.env['res.partner']
+
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
         """Last line of defence: whoever asked, only allowed partners are notified, and staff
         only when they may read the ticket with their own rights (whatever they follow)."""
