@@ -37,17 +37,23 @@ class CabinetTicket(models.Model):
 
     def _notify_get_reply_to_batch(self, defaults=None, author_ids=None):
         """Replies go back to the ticket: through the team's alias when it has one (the thread
-        headers bring the reply to this ticket), else the company's catchall."""
-        reply_to = super()._notify_get_reply_to_batch(defaults=defaults, author_ids=author_ids)
+        headers bring the reply to this ticket), else the company's catchall (Odoo's default,
+        computed only for the tickets whose team has no alias)."""
         if not self:
-            return reply_to
+            return super()._notify_get_reply_to_batch(defaults=defaults, author_ids=author_ids)
         # sudo: the team's alias address is not personal data and is printed in every mail
-        for ticket in self.sudo():
-            alias_email = ticket.team_id.alias_email
-            if alias_email:
-                reply_to[ticket.id] = self._notify_get_reply_to_formatted_email(
-                    alias_email, author_id=(author_ids or {}).get(ticket.id, False)
-                )
+        alias_emails = {ticket.id: ticket.team_id.alias_email for ticket in self.sudo()}
+        others = self.filtered(lambda ticket: not alias_emails[ticket.id])
+        reply_to = {}
+        if others:
+            reply_to = super(CabinetTicket, others)._notify_get_reply_to_batch(
+                defaults=None if defaults is None else {key: defaults[key] for key in others.ids},
+                author_ids=None if author_ids is None else {key: author_ids[key] for key in others.ids},
+            )
+        for ticket in self - others:
+            reply_to[ticket.id] = self._notify_get_reply_to_formatted_email(
+                alias_emails[ticket.id], author_id=(author_ids or {}).get(ticket.id, False)
+            )
         return reply_to
 
     @api.model

@@ -157,15 +157,17 @@ class MailThread(models.AbstractModel):
         if not (
             alias
             and self.env.cr.cache.get(GATEWAY_RUN) is not None
-            and alias.sudo().alias_model_id.model == 'cabinet.ticket'
+            and alias.sudo().alias_model_id.id == self.env['ir.model']._get_id('cabinet.ticket')
         ):
             return super()._mail_find_user_for_gateway(email_value, alias=alias)
         address = email_normalize(email_value)
         if not address:
             return self.env['res.users']
         partner, _ambiguous = self.env['cabinet.ticket']._mail_sender_partner(address)
-        # sudo: the sender's user is looked up to run the route, as Odoo does
-        return partner.sudo().main_user_id
+        # sudo: the sender's user is looked up to run the route, as Odoo does (an internal user
+        # first, as ``res.partner.main_user_id``)
+        users = partner.sudo().user_ids
+        return (users.filtered(lambda user: not user.share) or users)[:1]
 
     @api.model
     def _routing_check_route(self, message, message_dict, route, raise_exception=True):

@@ -165,13 +165,15 @@ class CabinetTicket(models.Model):
             refused; the partner acting on it, or an empty recordset when the visitor may only
             read
         """
-        ticket = self.browse(ticket_id).exists()
-        if not ticket:
-            return ticket, self.env['res.partner']
+        ticket = self.browse(ticket_id)
         user = self.env.user
+        # the access check reads the ticket (or finds it missing): no existence check before it
         if not user._is_public() and ticket.has_access('read'):
             return ticket.sudo(), user.partner_id
-        return ticket.sudo()._link_access(access_token=access_token, pid=pid, hash=hash)
+        ticket_sudo = ticket.sudo().exists()
+        if not ticket_sudo:
+            return self.browse(), self.env['res.partner']
+        return ticket_sudo._link_access(access_token=access_token, pid=pid, hash=hash)
 
     def _link_access(self, access_token=None, pid=None, hash=None):
         """Access given by a link to a visitor whom the record rules do not let read this ticket
