@@ -337,11 +337,15 @@ class CabinetTicket(models.Model):
         """
         # sudo: outgoing mails are technical records created in sudo by the notification process;
         # only the tickets' party and mandates are read, to decide
-        tickets = self.browse(mails.mapped('res_id')).sudo().exists()
+        tickets = self.browse(mails.mapped('res_id')).sudo()
+        # the ticket is known to exist when its party is already read (a mail of its notification)
+        existing = self.browse()
+        if unknown := tickets.filtered(lambda ticket: 'commercial_partner_id' not in ticket._cache):
+            existing = unknown.exists()
         for mail in mails:
-            if mail.res_id not in tickets.ids:
-                continue
             ticket = tickets.browse(mail.res_id)
+            if ticket not in existing and 'commercial_partner_id' not in ticket._cache:
+                continue
             vals = {}
             emails = email_normalize_all(f"{mail.email_to or ''},{mail.email_cc or ''}")
             recipients = mail.recipient_ids

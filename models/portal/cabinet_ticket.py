@@ -5,7 +5,7 @@ import uuid
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import MissingError, UserError
 from odoo.tools import consteq, plaintext2html
 
 from odoo.addons.portal.utils import validate_thread_with_hash_pid
@@ -204,8 +204,11 @@ class CabinetTicket(models.Model):
             return nobody
         if not validate_thread_with_hash_pid(self, hash, pid):
             return nobody
-        partner = self.env['res.partner'].browse(pid).exists()
-        return self._filter_allowed_partners(partner) if partner else nobody
+        # a partner that no longer exists is found out by the rule reading it
+        try:
+            return self._filter_allowed_partners(self.env['res.partner'].browse(pid))
+        except MissingError:
+            return nobody
 
     @api.model
     def _get_thread_with_access(self, thread_id, *, mode='read', hash=None, pid=None, token=None, **kwargs):
