@@ -182,6 +182,19 @@ class TestMailGateway(CabinetFactories, MailCommon):
             ticket = self._process(subject="Written by a person", extra='Auto-Submitted: no\n')
         self.assertEqual(len(self._mails), 1, "Auto-Submitted: no is a person")
 
+    def test_loop_of_new_tickets_stopped(self):
+        """Odoo's loop detection still stops a sender opening ticket after ticket (an auto-replier
+        answering the acknowledgements): counted on the tickets of the contacts having the address."""
+        self.env['ir.config_parameter'].sudo().set_param('mail.gateway.loop.threshold', 2)
+        with self.mock_mail_gateway():
+            first = self._process(subject="Loop 1")
+            second = self._process(subject="Loop 2")
+            third = self._process(subject="Loop 3")
+            other = self._process(email_from='Bob B <bob@party-b.example>', subject="Not a loop")
+        self.assertEqual((first | second).partner_id, self.contact_a)
+        self.assertFalse(third, "The third email within the loop period is ignored")
+        self.assertEqual(other.partner_id, self.contact_b, "Another sender is not affected")
+
     def test_bounce(self):
         with self.mock_mail_gateway():
             ticket = self._process(
@@ -446,8 +459,8 @@ class TestMailGateway(CabinetFactories, MailCommon):
         # attributed), notifying the team's leader of the email (in their inbox) and the ticket's
         # followers (requester, team); the reply to the (public) opening email is a public message,
         # no longer an internal note. Without the helper: see test_gateway_performance
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=70):
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=68):
             ticket = self._process(subject="Measured")
         self.env.invalidate_all()
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=38):
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=37):
             self._reply(ticket, 'Alice A <alice@party-a.example>', "Re: Measured")

@@ -1,6 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
 import re
+import uuid
 from email.errors import HeaderMissingRequiredValue, HeaderParseError, InvalidHeaderDefect, MessageError
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -94,6 +95,8 @@ class CabinetTicket(models.Model):
                 'partner_id': requester.id,
                 'channel': 'email',
                 'partner_to_qualify': created,
+                # the acknowledgement's link needs it: set now rather than written after the creation
+                'access_token': str(uuid.uuid4()),
             }
         )
         # the sender's address is the requester's: never write it onto the partner (email_from is related)
@@ -379,6 +382,14 @@ class CabinetTicket(models.Model):
         agent of an active mandate covering it, or the firm's staff."""
         self.ensure_one()
         return bool(self._filter_allowed_partners(partner))
+
+    @api.model
+    def _detect_loop_sender_domain(self, email_from_normalized):
+        """Tickets opened by the sender of an incoming email, for Odoo's loop detection: those of
+        the contacts having the address (already looked up by the routing), rather than a search
+        of the requesters' addresses by pattern."""
+        partners = self.env['mail.thread']._cabinet_mail_address_partners(email_from_normalized)
+        return [('partner_id', 'in', partners.ids)]
 
     @api.model
     def _mail_is_automated(self, message, message_dict):
