@@ -157,6 +157,27 @@ class TestMailGateway(CabinetFactories, MailCommon):
             self._reply(ticket, 'Zoe Client <zoe@client.example>', "Re: Building permit")
         self.assertFalse(self._mails)
 
+    def test_acknowledgement_of_team_template_with_attachment(self):
+        """A team's own acknowledgement carries its template's file, as a copy, in the firm's name."""
+        template = self.env.ref('cabinet_helpdesk.mail_template_ticket_acknowledgement').copy(
+            {'name': "Team A acknowledgement"}
+        )
+        leaflet = self.env['ir.attachment'].create(
+            {'name': 'how_we_work.pdf', 'raw': b'%PDF how we work', 'res_model': template._name, 'res_id': template.id}
+        )
+        template.attachment_ids = leaflet
+        self.team_a.acknowledgement_template_id = template
+        with self.mock_mail_gateway():
+            ticket = self._process(email_from='Zoe Client <zoe@client.example>')
+        self.assertEqual(len(self._mails), 1, "Exactly one acknowledgement")
+        self.assertEqual(self._mails[0]['email_to'], ['"Zoe Client" <zoe@client.example>'])
+        self.assertEqual([attachment[0] for attachment in self._mails[0]['attachments']], ['how_we_work.pdf'])
+        ack = ticket.message_ids.filtered(lambda m: m.message_type == 'auto_comment')
+        self.assertRecordValues(ack, [{'author_id': self.company.partner_id.id, 'partner_ids': ticket.partner_id.ids}])
+        self.assertEqual(ack.attachment_ids.mapped('name'), ['how_we_work.pdf'])
+        self.assertNotEqual(ack.attachment_ids, leaflet, "The message has a copy")
+        self.assertEqual(template.attachment_ids, leaflet, "The template keeps its own file")
+
     def test_acknowledgement_disabled_per_team(self):
         self.team_a.use_acknowledgement = False
         with self.mock_mail_gateway():

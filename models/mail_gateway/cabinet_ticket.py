@@ -531,6 +531,7 @@ class CabinetTicket(models.Model):
             message_type='auto_comment',
             subtype_xmlid='mail.mt_note',
             email_layout_xmlid='mail.mail_notification_light',
+            email_add_signature=False,  # the template signs, as with the composer
             force_email_lang=values.get('lang') or False,
             mail_auto_delete=template.auto_delete,
             scheduled_date=values.get('scheduled_date') or False,
