@@ -211,7 +211,7 @@ class MailThread(models.AbstractModel):
         run = self.env.cr.cache.get(GATEWAY_RUN)
         if run is not None:
             run['posting'] = True  # contacts may be created from now on: no more cached lookups
-            for key in [key for key in run if key[0] == 'partners']:
+            for key in [key for key in run if isinstance(key, tuple) and key[0] == 'partners']:
                 del run[key]
         ticket_routes = [route for route in routes or () if route[0] == 'cabinet.ticket']
         if not ticket_routes:
