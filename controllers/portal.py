@@ -69,9 +69,9 @@ class CabinetCustomerPortal(CustomerPortal):
 
     def _cabinet_waiting_stage(self):
         """The stage where the firm waits for the party's answer."""
-        return (
-            request.env.ref('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
-            or request.env['cabinet.stage']
+        # no existence check: the stage is only compared with tickets' stages
+        return request.env['cabinet.stage'].browse(
+            request.env['ir.model.data']._xmlid_to_res_id('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
         )
 
     def _cabinet_ticket_filters(self, waiting):

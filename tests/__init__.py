@@ -12,6 +12,7 @@ from . import test_analytics
 from . import test_followers
 from . import test_mail_gateway
 from . import test_mail_gateway_hardening
+from . import test_gateway_performance
 from . import test_coordination
 from . import test_mandate
 from . import test_gdpr_rights

@@ -6,7 +6,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.tools import email_normalize
 from odoo.tools.mail import decode_message_header, email_normalize_all
 
@@ -52,17 +52,23 @@ class CabinetTicket(models.Model):
 
     def _notify_get_reply_to_batch(self, defaults=None, author_ids=None):
         """Replies go back to the ticket: through the team's alias when it has one (the thread
-        headers bring the reply to this ticket), else the company's catchall."""
-        reply_to = super()._notify_get_reply_to_batch(defaults=defaults, author_ids=author_ids)
+        headers bring the reply to this ticket), else the company's catchall (Odoo's default,
+        computed only for the tickets whose team has no alias)."""
         if not self:
-            return reply_to
+            return super()._notify_get_reply_to_batch(defaults=defaults, author_ids=author_ids)
         # sudo: the team's alias address is not personal data and is printed in every mail
-        for ticket in self.sudo():
-            alias_email = ticket.team_id.alias_email
-            if alias_email:
-                reply_to[ticket.id] = self._notify_get_reply_to_formatted_email(
-                    alias_email, author_id=(author_ids or {}).get(ticket.id, False)
-                )
+        alias_emails = {ticket.id: ticket.team_id.alias_email for ticket in self.sudo()}
+        others = self.filtered(lambda ticket: not alias_emails[ticket.id])
+        reply_to = {}
+        if others:
+            reply_to = super(CabinetTicket, others)._notify_get_reply_to_batch(
+                defaults=None if defaults is None else {key: defaults[key] for key in others.ids},
+                author_ids=None if author_ids is None else {key: author_ids[key] for key in others.ids},
+            )
+        for ticket in self - others:
+            reply_to[ticket.id] = self._notify_get_reply_to_formatted_email(
+                alias_emails[ticket.id], author_id=(author_ids or {}).get(ticket.id, False)
+            )
         return reply_to
 
     @api.model
@@ -244,8 +250,7 @@ class CabinetTicket(models.Model):
             it is ambiguous
         :rtype: tuple
         """
-        # sudo: matching an address to contacts to decide who wrote; nothing is shown
-        partners = self.env['res.partner'].sudo().search([('email_normalized', '=', address)], order='id')
+        partners = self.env['mail.thread']._cabinet_mail_address_partners(address)
         sides = {'staff' if not partner.partner_share else partner.commercial_partner_id.id for partner in partners}
         if len(sides) > 1:
             return self.env['res.partner'], True
@@ -392,6 +397,14 @@ class CabinetTicket(models.Model):
         return bool(self._filter_allowed_partners(partner))
 
     @api.model
+    def _detect_loop_sender_domain(self, email_from_normalized):
+        """Tickets opened by the sender of an incoming email, for Odoo's loop detection: those of
+        the contacts having the address (already looked up by the routing), rather than a search
+        of the requesters' addresses by pattern."""
+        partners = self.env['mail.thread']._cabinet_mail_address_partners(email_from_normalized)
+        return [('partner_id', 'in', partners.ids)]
+
+    @api.model
     def _mail_is_automated(self, message, message_dict):
         """Whether an incoming email was sent by a machine (auto-reply, bounce, bulk or list
         mail, mailer daemon): such emails never get an acknowledgement nor any other answer.
@@ -472,26 +485,70 @@ class CabinetTicket(models.Model):
     def _mail_bot(self):
         """This ticket as OdooBot, to post the gateway's own messages: as OdooBot is inactive,
         the requester is notified even when the gateway runs as their own user."""
-        return self.with_user(self.env.ref('base.user_root'))
+        return self.with_user(SUPERUSER_ID)
 
     def _mail_send_acknowledgement(self, refused=()):
-        """Send the acknowledgement of the ticket's team (if it sends any) to the requester only."""
+        """Send the acknowledgement of the ticket's team (if it sends any) to the requester only.
+
+        The template is rendered once, in the requester's language, and posted as OdooBot in the
+        name of the firm (the company's contact, when the template sends from its address) to the
+        requester alone: no composer, no lookup of the sender address, no other recipient whatever
+        the template says. Its attachments and reports come along, as copies.
+        """
         self.ensure_one()
         if self.team_id and not self.team_id.use_acknowledgement:
             return
-        template = self.team_id.acknowledgement_template_id or self.env.ref(
-            'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False
+        template = self.team_id.acknowledgement_template_id or self.env['mail.template'].browse(
+            self.env['ir.model.data']._xmlid_to_res_id(
+                'cabinet_helpdesk.mail_template_ticket_acknowledgement', raise_if_not_found=False
+            )
         )
-        if not template or not self.partner_id.email_normalized:
+        requester = self.partner_id
+        if not template or not requester.email_normalized:
             return
-        self._mail_bot().with_context(
+        ticket = self._mail_bot().with_context(
             cabinet_refused_attachments=", ".join(name for name, _size in refused),
             cabinet_max_attachment_size_mb=self._max_attachment_size_mb(),
-        ).message_post_with_source(
-            template,
+        )
+        values = template.with_env(ticket.env)._generate_template(
+            ticket.ids,
+            (
+                'attachment_ids',
+                'body_html',
+                'email_from',
+                'lang',
+                'mail_server_id',
+                'reply_to',
+                'report_template_ids',
+                'scheduled_date',
+                'subject',
+            ),
+        )[self.id]
+        email_from = values.get('email_from') or False
+        company_partner = self.company_id.partner_id
+        sender_is_firm = email_from and email_normalize(email_from) == company_partner.email_normalized
+        # the template's own files stay with it: the message gets copies, as the composer makes
+        attachments = self.env['ir.attachment'].browse(values.get('attachment_ids') or [])
+        attachment_ids = [
+            attachment.copy({'res_model': 'mail.compose.message', 'res_id': 0}).id for attachment in attachments.sudo()
+        ]
+        ticket.message_post(
+            body=values.get('body_html') or '',
+            subject=values.get('subject') or False,
+            email_from=email_from,
+            author_id=company_partner.id if sender_is_firm else None,
+            partner_ids=requester.ids,
+            attachment_ids=attachment_ids,
+            attachments=values.get('attachments') or [],
+            mail_server_id=values.get('mail_server_id') or False,
             message_type='auto_comment',
             subtype_xmlid='mail.mt_note',
             email_layout_xmlid='mail.mail_notification_light',
+            email_add_signature=False,  # the template signs, as with the composer
+            force_email_lang=values.get('lang') or False,
+            mail_auto_delete=template.auto_delete,
+            scheduled_date=values.get('scheduled_date') or False,
+            **({'reply_to': values['reply_to']} if values.get('reply_to') else {}),
         )
 
     def _mail_note_diverted(self, reference):

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from xmlrpc import client as xmlrpclib
 
 from odoo import api, models
+from odoo.tools import email_normalize
 
 _logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ UNREADABLE_EMAIL_ERRORS = (
 )
 # Headers of an unreadable email that describe its body, replaced by those of the kept copy
 BODY_HEADERS = (b'content-type', b'content-transfer-encoding', b'content-disposition', b'mime-version')
+# Key, in the cursor's cache, of what the gateway learnt while routing the email it processes
+GATEWAY_RUN = 'cabinet_mail_gateway_run'
 
 
 class MailThread(models.AbstractModel):
@@ -49,6 +52,13 @@ class MailThread(models.AbstractModel):
       for "reply all" (``incoming_email_to/cc``) and never written to; automated emails are
       flagged (``cabinet_mail_automated``) so that nothing answers them, and the follower rule
       drops outsiders quietly (``cabinet_mail_gateway``) instead of failing the whole email.
+
+    While one email is routed, the contacts having its sender's address are searched once
+    (``_cabinet_mail_address_partners``) and reused by every step that needs them: resetting
+    the bounce counter, the user the route runs as and the author Odoo's routing checks (for
+    routes to tickets, the sender ``cabinet.ticket._mail_sender_partner`` decides), and the
+    ticket's own rules. The Cc and other recipients of an email going to tickets are not looked
+    up at all: they are dropped before posting.
     """
 
     _inherit = 'mail.thread'
@@ -66,6 +76,9 @@ class MailThread(models.AbstractModel):
             message = bytes(message.data)
         if isinstance(message, str):
             message = message.encode('utf-8')
+        cache = self.env.cr.cache
+        outer_run = cache.get(GATEWAY_RUN)
+        cache[GATEWAY_RUN] = {}
         try:
             return super().message_process(
                 model,
@@ -86,6 +99,103 @@ class MailThread(models.AbstractModel):
                 custom_values=custom_values,
                 thread_id=thread_id,
             )
+        finally:
+            if outer_run is None:
+                cache.pop(GATEWAY_RUN, None)
+            else:
+                cache[GATEWAY_RUN] = outer_run
+
+    @api.model
+    def _cabinet_mail_address_partners(self, address):
+        """The active contacts having the normalized address ``address``, oldest first, searched
+        once while the gateway routes an email (the same search on every step of the routing),
+        afresh otherwise and once the email is being posted (a new contact may then exist).
+
+        :param str address: normalized email address
+        :return: ``res.partner`` recordset, in sudo
+        """
+        run = self.env.cr.cache.get(GATEWAY_RUN)
+        key = ('partners', address)
+        # sudo: matching an address to contacts to decide who wrote; nothing is shown
+        Partner = self.env['res.partner'].sudo()
+        if run is not None and key in run:
+            return Partner.browse(run[key])
+        partners = Partner.search([('email_normalized', '=', address)], order='id')
+        if run is not None and not run.get('posting'):
+            run[key] = partners.ids
+        return partners
+
+    @api.model
+    def _routing_reset_bounce(self, email_message, message_dict):
+        """As Odoo does, an email received from an address resets its bounce counter on every
+        model having one; the contacts having it are those the routing looks up anyway."""
+        address = email_normalize(message_dict['email_from'])
+        if not address:
+            return
+        registry = self.env.registry
+        blacklist_class = registry['mail.thread.blacklist']
+        for model_name, model_class in registry.items():
+            if model_name == 'mail.thread.blacklist' or model_class._abstract or not issubclass(
+                model_class, blacklist_class
+            ):
+                continue
+            if model_name == 'res.partner':
+                bounced = self._cabinet_mail_address_partners(address).filtered(lambda p: p.message_bounce > 0)
+            else:
+                bounced = (
+                    self.env[model_name]
+                    .sudo()
+                    .search([('message_bounce', '>', 0), ('email_normalized', '=', address)])
+                )
+            bounced._message_reset_bounce(address)
+
+    @api.model
+    def _mail_find_user_for_gateway(self, email_value, alias=None):
+        """On a team's alias, the route runs as the user of the sender's contact as the
+        ticket's routing finds it (``cabinet.ticket._mail_sender_partner``): none for an address
+        of several parties."""
+        if not (
+            alias
+            and self.env.cr.cache.get(GATEWAY_RUN) is not None
+            and alias.sudo().alias_model_id.id == self.env['ir.model']._get_id('cabinet.ticket')
+        ):
+            return super()._mail_find_user_for_gateway(email_value, alias=alias)
+        address = email_normalize(email_value)
+        if not address:
+            return self.env['res.users']
+        partner, _ambiguous = self.env['cabinet.ticket']._mail_sender_partner(address)
+        # sudo: the sender's user is looked up to run the route, as Odoo does (an internal user
+        # first, as ``res.partner.main_user_id``)
+        users = partner.sudo().user_ids
+        return (users.filtered(lambda user: not user.share) or users)[:1]
+
+    @api.model
+    def _routing_check_route(self, message, message_dict, route, raise_exception=True):
+        """On a route to tickets through an alias, the author whose alias contact settings are
+        checked is the sender's contact as the ticket's routing finds it: it is not looked up a
+        second time."""
+        if (
+            route
+            and route[0] == 'cabinet.ticket'
+            and route[4]
+            and not message_dict.get('author_id')
+            and self.env.cr.cache.get(GATEWAY_RUN) is not None
+        ):
+            Ticket = self.env['cabinet.ticket']
+            sender, reason = Ticket._mail_usable_sender(message, message_dict)
+            if not reason:
+                partner, _ambiguous = Ticket._mail_sender_partner(sender)
+                if partner:
+                    message_dict['author_id'] = partner.id
+        return super()._routing_check_route(message, message_dict, route, raise_exception=raise_exception)
+
+    def _message_parse_post_process(self, message, message_dict, routes):
+        """Routes to tickets only: the author is the one the routing decided
+        (``cabinet.ticket._mail_routes``) and the recipients are dropped before posting, so
+        nobody is looked up for them."""
+        if routes and all(route[0] == 'cabinet.ticket' for route in routes):
+            return {'author_id': message_dict.get('author_id'), 'partner_ids': []}
+        return super()._message_parse_post_process(message, message_dict, routes)
 
     @api.model
     def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
@@ -98,6 +208,11 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _message_route_process(self, message, message_dict, routes):
+        run = self.env.cr.cache.get(GATEWAY_RUN)
+        if run is not None:
+            run['posting'] = True  # contacts may be created from now on: no more cached lookups
+            for key in [key for key in run if isinstance(key, tuple) and key[0] == 'partners']:
+                del run[key]
         ticket_routes = [route for route in routes or () if route[0] == 'cabinet.ticket']
         if not ticket_routes:
             return super()._message_route_process(message, message_dict, routes)

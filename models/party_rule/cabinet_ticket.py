@@ -288,6 +288,17 @@ class CabinetTicket(models.Model):
             self.filtered('agent_partner_id')._sync_mandate()
         return res
 
+    def _message_compute_real_author(self, author_id):
+        """As Odoo decides, without checking at each message that OdooBot's contact still exists
+        (the gateway and the scheduler post as the inactive OdooBot): the author of the message,
+        unless inactive or OdooBot, when the current user is inactive."""
+        if self.env.user.active or not author_id:
+            return super()._message_compute_real_author(author_id)
+        author = self.env['res.partner'].browse(author_id)
+        if author.active and author.id != self.env['ir.model.data']._xmlid_to_res_id('base.partner_root'):
+            return author
+        return self.env['res.partner']
+
     def _notify_get_recipients(self, message, msg_vals=False, **kwargs):
         """Last line of defence: whoever asked, only allowed partners are notified, and staff
         only when they may read the ticket with their own rights (whatever they follow)."""
@@ -326,11 +337,15 @@ class CabinetTicket(models.Model):
         """
         # sudo: outgoing mails are technical records created in sudo by the notification process;
         # only the tickets' party and mandates are read, to decide
-        tickets = self.browse(mails.mapped('res_id')).sudo().exists()
+        tickets = self.browse(mails.mapped('res_id')).sudo()
+        # the ticket is known to exist when its party is already read (a mail of its notification)
+        existing = self.browse()
+        if unknown := tickets.filtered(lambda ticket: 'commercial_partner_id' not in ticket._cache):
+            existing = unknown.exists()
         for mail in mails:
-            if mail.res_id not in tickets.ids:
-                continue
             ticket = tickets.browse(mail.res_id)
+            if ticket not in existing and 'commercial_partner_id' not in ticket._cache:
+                continue
             vals = {}
             emails = email_normalize_all(f"{mail.email_to or ''},{mail.email_cc or ''}")
             recipients = mail.recipient_ids

@@ -5,7 +5,7 @@ import uuid
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import MissingError, UserError
 from odoo.tools import consteq, plaintext2html
 
 from odoo.addons.portal.utils import validate_thread_with_hash_pid
@@ -172,13 +172,15 @@ class CabinetTicket(models.Model):
             refused; the partner acting on it, or an empty recordset when the visitor may only
             read
         """
-        ticket = self.browse(ticket_id).exists()
-        if not ticket:
-            return ticket, self.env['res.partner']
+        ticket = self.browse(ticket_id)
         user = self.env.user
+        # the access check reads the ticket (or finds it missing): no existence check before it
         if not user._is_public() and ticket.has_access('read'):
             return ticket.sudo(), user.partner_id
-        return ticket.sudo()._link_access(access_token=access_token, pid=pid, hash=hash)
+        ticket_sudo = ticket.sudo().exists()
+        if not ticket_sudo:
+            return self.browse(), self.env['res.partner']
+        return ticket_sudo._link_access(access_token=access_token, pid=pid, hash=hash)
 
     def _link_access(self, access_token=None, pid=None, hash=None):
         """Access given by a link to a visitor whom the record rules do not let read this ticket
@@ -209,8 +211,11 @@ class CabinetTicket(models.Model):
             return nobody
         if not validate_thread_with_hash_pid(self, hash, pid):
             return nobody
-        partner = self.env['res.partner'].browse(pid).exists()
-        return self._filter_allowed_partners(partner) if partner else nobody
+        # a partner that no longer exists is found out by the rule reading it
+        try:
+            return self._filter_allowed_partners(self.env['res.partner'].browse(pid))
+        except MissingError:
+            return nobody
 
     @api.model
     def _get_thread_with_access(self, thread_id, *, mode='read', hash=None, pid=None, token=None, **kwargs):
