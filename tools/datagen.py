@@ -110,6 +110,15 @@ class Profile:
             )
         return user
 
+    def alias_domain(self):
+        """Mail gateway: the company's alias domain (``firm.example`` unless it has one)."""
+        company = self.env.company
+        if not company.alias_domain_id:
+            domain = self.env['mail.alias.domain'].search([], limit=1) or self.env['mail.alias.domain'].create(
+                {'name': 'firm.example'}
+            )
+            company.alias_domain_id = domain
+
     def party_template(self):
         Partner = self.env['res.partner']
         company = Partner.create({'name': "Bench Party Template", 'is_company': True, 'email': 'tpl@party.example'})
@@ -377,6 +386,7 @@ class CabinetProfile(Profile):
 
     def skeleton(self):
         env = self.env
+        self.alias_domain()
         self.manager = self.user('bench_manager', "Bench Manager", ['cabinet_helpdesk.group_cabinet_manager'])
         staff = [
             self.user(f'bench_user_{i}', f"Bench User {i}", ['cabinet_helpdesk.group_cabinet_user']) for i in range(6)
@@ -412,7 +422,11 @@ class CabinetProfile(Profile):
             )
             self.teams |= team
         self.tags = env['cabinet.tag'].create([{'name': f"bench {t}"} for t in TAGS])
-        self.categories = env['cabinet.category'].search([('team_id', '=', False)]) or env['cabinet.category']
+        # request types of each team, copied from the module's own (retention policy, legal basis)
+        models = env['cabinet.category'].search([('confidential', '=', False)], limit=2)
+        for team in self.teams:
+            for model in models:
+                model.copy({'name': f"{model.name} ({team.name})", 'team_id': team.id})
         self.stages = env['cabinet.stage'].search([])
 
     def make_templates(self, contact):
@@ -425,7 +439,7 @@ class CabinetProfile(Profile):
         today = fields.Date.today()
         for team in self.teams:
             for priority in ('0', '1', '2', '3'):
-                category = rng.choice(self.categories) if self.categories else env['cabinet.category']
+                category = rng.choice(env['cabinet.category'].search([('team_id', '=', team.id)]))
                 stages = Ticket.new({'team_id': team.id, 'category_id': category.id}).workflow_stage_ids._origin
                 open_stages = stages.filtered(lambda s: not s.is_closed)
                 closed_stages = stages.filtered('is_closed')
@@ -440,8 +454,7 @@ class CabinetProfile(Profile):
                         'date_deadline': today + timedelta(days=rng.randrange(5, 40)),
                         'description': "<p>Please find the documents of the year attached.</p>",
                     }
-                    if category:
-                        vals['category_id'] = category.id
+                    vals['category_id'] = category.id
                     ticket = Ticket.create(vals)
                     ticket.message_post(
                         body="Hello, here is the missing document.",
@@ -547,6 +560,7 @@ class PeerProfile(Profile):
 
     def skeleton(self):
         env = self.env
+        self.alias_domain()
         self.manager = self.user('bench_manager', "Bench Manager", ['helpdesk_mgmt.group_helpdesk_manager'])
         staff = [
             self.user(f'bench_user_{i}', f"Bench User {i}", ['helpdesk_mgmt.group_helpdesk_user_team'])
