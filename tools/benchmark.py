@@ -53,7 +53,7 @@ Regards
 
 SIZES = {
     # size: (small database, big database) in tickets, counts of the writing workloads
-    'small': {'dbs': (1_000, 10_000), 'create': 200, 'bulk': 1_000, 'emails': 100, 'crons': (200, 1_000)},
+    'small': {'dbs': (1_000, 10_000), 'create': 100, 'bulk': 500, 'emails': 50, 'crons': (100, 500)},
     'medium': {'dbs': (10_000, 100_000), 'create': 1_000, 'bulk': 10_000, 'emails': 1_000, 'crons': (1_000, 10_000)},
     'large': {
         'dbs': (100_000, 1_000_000),
@@ -435,7 +435,7 @@ READ_WORKLOADS = [
 # ------------------------------------------------------------------------------------------
 
 CRONS = {
-    # name: (model, method, SQL preparing ``n`` candidates (%(n)s), peer has it)
+    # name: (model, method, SQL preparing ``n`` candidates (%(n)s), SQL counting the candidates)
     'SLA update': (
         'cabinet.ticket',
         '_cron_update_sla',
@@ -444,6 +444,7 @@ CRONS = {
            UPDATE cabinet_ticket SET sla_next_check = now() at time zone 'UTC' - interval '1 minute'
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE NOT is_closed AND sla_policy_id IS NOT NULL
                           ORDER BY id LIMIT %(n)s)""",
+        "SELECT count(*) FROM cabinet_ticket WHERE sla_next_check <= now() at time zone 'UTC' AND sla_policy_id IS NOT NULL",
     ),
     'reminders': (
         'cabinet.ticket',
@@ -451,6 +452,7 @@ CRONS = {
         """UPDATE cabinet_ticket SET reminder_date = NULL, deadline_reminder_date = current_date WHERE NOT is_closed;
            UPDATE cabinet_ticket SET reminder_date = current_date, reminder_sent_date = NULL
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE NOT is_closed ORDER BY id LIMIT %(n)s)""",
+        "SELECT count(*) FROM cabinet_ticket WHERE NOT is_closed AND reminder_date <= current_date AND reminder_sent_date IS NULL",
     ),
     'retention': (
         'cabinet.ticket',
@@ -459,6 +461,7 @@ CRONS = {
            UPDATE cabinet_ticket SET retention_date = current_date - 1
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE is_closed AND NOT coalesce(legal_hold, false)
                           ORDER BY id LIMIT %(n)s)""",
+        "SELECT count(*) FROM cabinet_ticket WHERE is_closed AND retention_date <= current_date AND NOT coalesce(legal_hold, false) AND NOT coalesce(anonymized, false)",
     ),
     'stale digest': (
         'cabinet.ticket',
@@ -468,6 +471,7 @@ CRONS = {
            UPDATE cabinet_ticket SET create_date = create_date - interval '60 days' WHERE id IN (SELECT id FROM stale);
            UPDATE mail_message SET date = date - interval '60 days'
             WHERE model = 'cabinet.ticket' AND res_id IN (SELECT id FROM stale)""",
+        "SELECT count(*) FROM stale",
     ),
     'mandate expiry': (
         'cabinet.mandate',
@@ -481,6 +485,7 @@ CRONS = {
                   (SELECT id FROM res_partner WHERE is_company AND name LIKE 'Bench Party 0%%'
                     ORDER BY id OFFSET 100) p
             LIMIT %(n)s""",
+        "SELECT count(*) FROM cabinet_mandate WHERE state = 'active' AND date_end < current_date",
     ),
     'recurring tasks': (
         'cabinet.recurring.task',
@@ -494,6 +499,7 @@ CRONS = {
              FROM (SELECT * FROM cabinet_recurring_task ORDER BY id LIMIT 1) t,
                   (SELECT id FROM res_partner WHERE name LIKE 'Requester %%' ORDER BY id) c
             LIMIT %(n)s""",
+        "SELECT count(*) FROM cabinet_recurring_task WHERE active AND next_open_date <= current_date",
     ),
     'close inactive': (
         'cabinet.ticket',
@@ -507,6 +513,7 @@ CRONS = {
                                                   WHERE module = 'cabinet_helpdesk' AND name = 'cabinet_stage_waiting'),
                   waiting_since = now() at time zone 'UTC' - interval '30 days', inactive_reminder_date = NULL
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE NOT is_closed ORDER BY id LIMIT %(n)s)""",
+        "SELECT count(*) FROM cabinet_ticket WHERE waiting_since IS NOT NULL AND stage_id = (SELECT res_id FROM ir_model_data WHERE module = 'cabinet_helpdesk' AND name = 'cabinet_stage_waiting')",
     ),
 }
 
@@ -526,10 +533,12 @@ def drop_db(name):
 def cron_child(args):
     """In a child process on a throwaway copy: prepare the candidates, run the scheduled action,
     print its figures as JSON."""
-    model, method, prepare = CRONS[args.cron]
+    model, method, prepare, count = CRONS[args.cron]
     registry = Registry(args.database)
     with registry.cursor() as cr:
         cr.execute(prepare % {'n': int(args.candidates)})
+        cr.execute(count)
+        candidates = cr.fetchone()[0]
         cr.commit()
         env = api.Environment(cr, api.SUPERUSER_ID, {})
         env[model].search_count([])  # warm the registry
@@ -543,7 +552,8 @@ def cron_child(args):
         elapsed = (time.perf_counter() - start) * 1000
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stdout.write(
-        json.dumps({'ms': elapsed, 'queries': cr.sql_log_count - queries, 'peak_kb': peak - base}) + '\n'
+        json.dumps({'ms': elapsed, 'queries': cr.sql_log_count - queries, 'peak_kb': peak - base, 'n': candidates})
+        + '\n'
     )
 
 
@@ -558,7 +568,10 @@ def run_cron(args, name, source, candidates):
         if done.returncode:
             raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed')
         figures = json.loads(done.stdout.strip().splitlines()[-1])
-        result.ms, result.queries = figures['ms'], figures['queries'] / candidates
+        result.n = figures['n']  # as many as the database holds, up to the number asked
+        if not result.n:
+            raise RuntimeError("no candidate in this database")
+        result.ms, result.queries = figures['ms'], figures['queries'] / result.n
         result.peak_mb = figures['peak_kb'] / 1024
     except Exception as error:  # noqa: BLE001 - one workload failing must not stop the others
         result.error = str(error)[:120]

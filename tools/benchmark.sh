@@ -74,13 +74,15 @@ label() {
 ensure_peer() {
     # helpdesk_mgmt from PyPI, pinned in tools/requirements-bench.txt, into its own folder
     local stamp wanted
-    wanted=$(sha1sum < "$REPO/tools/requirements-bench.txt" | cut -c1-40)
+    wanted=$(grep -E '^odoo-addon' "$REPO/tools/requirements-bench.txt" | sha1sum | cut -c1-40)
     stamp=$PEER_HOME/.requirements.sha1
     if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ] || [ ! -d "$PEER_ADDONS/helpdesk_mgmt" ]; then
         log "Installing helpdesk_mgmt into $PEER_HOME (tools/requirements-bench.txt)"
         rm -rf "$PEER_HOME"
+        mkdir -p "$PEER_HOME"
+        grep -E '^odoo-addon' "$REPO/tools/requirements-bench.txt" > "$PEER_HOME/requirements.txt"
         "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --target "$PEER_HOME" \
-            -r "$REPO/tools/requirements-bench.txt" 2>&1 | grep -v "^WARNING: Location" >&2 || true
+            -r "$PEER_HOME/requirements.txt" 2>&1 | grep -v "^WARNING: Location" >&2 || true
         [ -f "$PEER_ADDONS/helpdesk_mgmt/__manifest__.py" ] || die "helpdesk_mgmt did not install into $PEER_ADDONS"
         echo "$wanted" > "$stamp"
     fi
@@ -90,7 +92,8 @@ ADDONS_PATH="$ODOO_SRC/addons,$ODOO_SRC/odoo/addons,$ADDONS"
 [ "$PEER" = 1 ] && ensure_peer
 [ -d "$PEER_ADDONS" ] && ADDONS_PATH="$ADDONS_PATH,$PEER_ADDONS"
 
-# What a benchmark database depends on: the module's source (tracked files), the generator, the peer pin.
+# What a benchmark database depends on: the module's source (tracked files) or the peer's pin; the
+# generated ones also on tools/datagen.py and their size.
 module_stamp() {
     local module=$1
     {
@@ -99,11 +102,11 @@ module_stamp() {
                 || find "$REPO" -name '*.py' -o -name '*.xml' -o -name '*.csv' | sort | xargs cat
             git -C "$REPO" diff -- . ':!tools' ':!tests' ':!i18n' ':!README.md' 2>/dev/null
         else
-            cat "$REPO/tools/requirements-bench.txt"
+            grep -E '^odoo-addon' "$REPO/tools/requirements-bench.txt"
         fi
-        cat "$REPO/tools/datagen.py"
     } | sha1sum | cut -c1-16
 }
+generator_stamp() { sha1sum < "$REPO/tools/datagen.py" | cut -c1-8; }
 
 db_stamp() {
     psql -d "$1" -tAc "SELECT value FROM ir_config_parameter WHERE key = 'benchmark.stamp'" 2>/dev/null || true
@@ -132,7 +135,7 @@ ensure_template() {
 ensure_data() {
     local module=$1 prefix=$2 tickets=$3 template=$4 stamp=$5
     local db="${prefix}_$(label "$tickets")"
-    local want="$stamp-$tickets"
+    local want="$stamp-$(generator_stamp)-$tickets"
     if [ "$REBUILD" = 0 ] && db_exists "$db" && [ "$(db_stamp "$db")" = "$want" ]; then
         log "Reusing $db ($tickets tickets)"
         echo "$db"

@@ -91,8 +91,18 @@ class Profile:
     model = table = None
     rng = random.Random(1234)
 
-    def __init__(self, env):
+    def __init__(self, env, commit=True):
         self.env = env
+        self.commit = commit
+
+    def checkpoint(self):
+        """End of a step: commit (or, inside a test, only flush and run the pre-commit hooks,
+        which is what records the tracked changes)."""
+        self.env.flush_all()
+        if self.commit:
+            self.env.cr.commit()
+        else:
+            self.env.cr.flush()
 
     # -- helpers common to both
     def user(self, login, name, groups):
@@ -197,16 +207,14 @@ class Profile:
     def move(self, moves):
         """Second life of the templates, in a later transaction than their creation so that the
         changes are tracked: hand over to the other member, then move to the template's stage."""
-        self.env.flush_all()
-        self.env.cr.commit()
+        self.checkpoint()
         for ticket, stage, members in moves:
             other = members - ticket.user_id
             if other:
                 ticket.write({'user_id': other[:1].id})
             if stage != ticket.stage_id:
                 ticket.write({'stage_id': stage.id})
-        self.env.flush_all()
-        self.env.cr.commit()
+        self.checkpoint()
 
     # -- the copy
     def copy_tickets(self, templates, parties, count, start):
@@ -255,7 +263,7 @@ class Profile:
             self.copy_relations()
             self.copy_chatter()
             cr.execute("DROP TABLE gen")
-            cr.commit()
+            self.checkpoint()
             done += size
             say(
                 f"{self.model}: {done:,}/{count:,} copies "
@@ -662,10 +670,11 @@ class PeerProfile(Profile):
 PROFILES = {'cabinet': CabinetProfile, 'peer': PeerProfile}
 
 
-def generate(env, module, tickets, verify=True):
-    """Fill the database of ``env`` (superuser) with ``tickets`` tickets; return the count."""
+def generate(env, module, tickets, verify=True, commit=True):
+    """Fill the database of ``env`` (superuser) with ``tickets`` tickets; return the count.
+    ``commit=False`` keeps everything in the current transaction (tests)."""
     started = time.perf_counter()
-    profile = PROFILES[module](env)
+    profile = PROFILES[module](env, commit=commit)
     env = profile.env = env(context=dict(env.context, mail_create_nosubscribe=False, tracking_disable=False))
     say(f"{module}: users, teams, tags, request types")
     profile.skeleton()
@@ -674,22 +683,20 @@ def generate(env, module, tickets, verify=True):
     say(f"{module}: template tickets through the ORM")
     templates = profile.make_templates(contact_tpl)
     profile.portal_tickets(portal_contact)
-    env.flush_all()
-    env.cr.commit()
+    profile.checkpoint()
     copies = max(tickets - len(templates) - PORTAL_PARTY_TICKETS, 0)
     party_count = max(copies // 20, 10)
     say(f"{module}: {party_count:,} parties")
     parties = profile.make_parties(party_count, company_tpl, contact_tpl)
     profile.extras(parties)
-    env.flush_all()
-    env.cr.commit()
+    profile.checkpoint()
     say(f"{module}: {copies:,} ticket copies in SQL batches of {BATCH:,}")
     profile.copy_tickets(templates, parties, copies, start=1)
     env.registry.clear_cache()
     env.invalidate_all()
     for table in (profile.table, 'res_partner', 'mail_message', 'mail_followers', 'mail_tracking_value', 'ir_attachment'):
         env.cr.execute(f"ANALYZE {table}")
-    env.cr.commit()
+    profile.checkpoint()
     total = profile.verify() if verify else env[profile.model].with_context(active_test=False).search_count([])
     say(f"{module}: {total:,} tickets in {time.perf_counter() - started:,.0f} s")
     return total
