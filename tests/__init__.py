@@ -31,3 +31,4 @@ from . import test_workflow_tour
 from . import test_continuity
 from . import test_sla_truth
 from . import test_follow_up
+from . import test_datagen

@@ -138,9 +138,6 @@ class Side:
         self.team_user = Users.search([('login', '=', 'bench_user_0')])
         self.portal = Users.search([('login', '=', datagen.PORTAL_LOGIN)])
 
-    def ticket_url(self, ticket_id):
-        raise NotImplementedError
-
     def create_vals(self, i, contact, teams, tags, categories):
         team = teams[i % len(teams)]
         if 'team_id' in categories._fields:

@@ -39,7 +39,7 @@ from datetime import timedelta
 from odoo import api, fields
 from odoo.fields import Command
 from odoo.modules.registry import Registry
-from odoo.tools import config
+from odoo.tools import SQL, config
 
 BATCH = 100_000
 TEAMS = ("Tax", "Legal", "Payroll")
@@ -71,7 +71,7 @@ def copy_select(cr, table, overrides, source, shift_dates="", skip=()):
     for name, data_type in columns(cr, table):
         if name in skip:
             continue
-        names.append(f'"{name}"')
+        names.append(name)
         if name in overrides:
             exprs.append(overrides[name])
         elif shift_dates and data_type == 'date':
@@ -80,7 +80,15 @@ def copy_select(cr, table, overrides, source, shift_dates="", skip=()):
             exprs.append(f't."{name}" - {shift_dates}')
         else:
             exprs.append(f't."{name}"')
-    cr.execute(f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(exprs)} FROM {source}")  # noqa: S608
+    cr.execute(
+        SQL(
+            "INSERT INTO %s (%s) SELECT %s FROM %s",
+            SQL.identifier(table),
+            SQL(", ").join(SQL.identifier(name) for name in names),
+            SQL(", ").join(SQL(expr) for expr in exprs),
+            SQL(source),
+        )
+    )
     return cr.rowcount
 
 
@@ -279,8 +287,13 @@ class Profile:
                 continue
             rel, col1, col2 = field.relation, field.column1, field.column2
             cr.execute(
-                f"INSERT INTO {rel} ({col1}, {col2}) SELECT gen.new_id, r.{col2} "  # noqa: S608
-                f"FROM gen JOIN {rel} r ON r.{col1} = gen.tpl ON CONFLICT DO NOTHING"
+                SQL(
+                    "INSERT INTO %(rel)s (%(col1)s, %(col2)s) SELECT gen.new_id, r.%(col2)s "
+                    "FROM gen JOIN %(rel)s r ON r.%(col1)s = gen.tpl ON CONFLICT DO NOTHING",
+                    rel=SQL.identifier(rel),
+                    col1=SQL.identifier(col1),
+                    col2=SQL.identifier(col2),
+                )
             )
 
     def copy_chatter(self):
@@ -288,14 +301,15 @@ class Profile:
         cr = self.env.cr
         # followers: the template's requester becomes the copy's
         cr.execute(
-            """CREATE TEMP TABLE gen_fol AS
-               SELECT nextval('mail_followers_id_seq')::int AS new_id, f.id AS old_id, gen.new_id AS res_id,
-                      CASE WHEN f.partner_id = tpl_t.partner_id THEN gen.contact ELSE f.partner_id END AS partner_id
-                 FROM gen JOIN mail_followers f ON f.res_model = %s AND f.res_id = gen.tpl
-                 JOIN """
-            + self.table
-            + """ tpl_t ON tpl_t.id = gen.tpl""",
-            [self.model],
+            SQL(
+                """CREATE TEMP TABLE gen_fol AS
+                   SELECT nextval('mail_followers_id_seq')::int AS new_id, f.id AS old_id, gen.new_id AS res_id,
+                          CASE WHEN f.partner_id = tpl_t.partner_id THEN gen.contact ELSE f.partner_id END AS partner_id
+                     FROM gen JOIN mail_followers f ON f.res_model = %s AND f.res_id = gen.tpl
+                     JOIN %s tpl_t ON tpl_t.id = gen.tpl""",
+                self.model,
+                SQL.identifier(self.table),
+            )
         )
         copy_select(
             cr,
@@ -311,15 +325,16 @@ class Profile:
         cr.execute("DROP TABLE gen_fol")
         # messages on half of the copies
         cr.execute(
-            """CREATE TEMP TABLE gen_msg AS
-               SELECT nextval('mail_message_id_seq')::int AS new_id, m.id AS old_id, gen.new_id AS res_id,
-                      gen.weeks, gen.g, gen.contact, tpl_t.partner_id AS tpl_contact
-                 FROM gen JOIN mail_message m ON m.model = %s AND m.res_id = gen.tpl
-                 JOIN """
-            + self.table
-            + """ tpl_t ON tpl_t.id = gen.tpl
-                WHERE gen.g %% 2 = 0""",
-            [self.model],
+            SQL(
+                """CREATE TEMP TABLE gen_msg AS
+                   SELECT nextval('mail_message_id_seq')::int AS new_id, m.id AS old_id, gen.new_id AS res_id,
+                          gen.weeks, gen.g, gen.contact, tpl_t.partner_id AS tpl_contact
+                     FROM gen JOIN mail_message m ON m.model = %s AND m.res_id = gen.tpl
+                     JOIN %s tpl_t ON tpl_t.id = gen.tpl
+                    WHERE gen.g %% 2 = 0""",
+                self.model,
+                SQL.identifier(self.table),
+            )
         )
         copy_select(
             cr,
@@ -370,7 +385,7 @@ class Profile:
         env = self.env
         env.invalidate_all()
         Model = env[self.model].with_context(active_test=False)
-        env.cr.execute(f"SELECT id FROM {self.table} ORDER BY random() LIMIT %s", [sample_size])  # noqa: S608
+        env.cr.execute(SQL("SELECT id FROM %s ORDER BY random() LIMIT %s", SQL.identifier(self.table), sample_size))
         sample = Model.browse([r[0] for r in env.cr.fetchall()])
         stored = [name for name, field in Model._fields.items() if field.store and field.column_type]
         sample.read(stored)
@@ -695,7 +710,7 @@ def generate(env, module, tickets, verify=True, commit=True):
     env.registry.clear_cache()
     env.invalidate_all()
     for table in (profile.table, 'res_partner', 'mail_message', 'mail_followers', 'mail_tracking_value', 'ir_attachment'):
-        env.cr.execute(f"ANALYZE {table}")
+        env.cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
     profile.checkpoint()
     total = profile.verify() if verify else env[profile.model].with_context(active_test=False).search_count([])
     say(f"{module}: {total:,} tickets in {time.perf_counter() - started:,.0f} s")
