@@ -527,6 +527,33 @@ def drop_db(name):
     subprocess.run(['dropdb', '--if-exists', name], check=True, capture_output=True)
 
 
+def _status_kb(key):
+    with open('/proc/self/status', encoding='ascii') as status:
+        for line in status:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+    return 0
+
+
+def start_peak():
+    """Reset the process' peak resident memory (Linux: ``clear_refs`` 5) and return the current
+    resident memory in kB; without /proc, the peak so far (ru_maxrss)."""
+    try:
+        with open('/proc/self/clear_refs', 'w', encoding='ascii') as clear:
+            clear.write('5')
+        return _status_kb('VmRSS')
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_rss_kb():
+    """Peak resident memory in kB since ``start_peak``."""
+    try:
+        return _status_kb('VmHWM')
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def cron_child(args):
     """In a child process on a throwaway copy: prepare the candidates, run the scheduled action,
     print its figures as JSON."""
@@ -540,14 +567,14 @@ def cron_child(args):
         env = api.Environment(cr, api.SUPERUSER_ID, {})
         env[model].search_count([])  # warm the registry
         env.invalidate_all()
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        base = start_peak()
         queries = cr.sql_log_count
         start = time.perf_counter()
         getattr(env[model], method)()
         env.flush_all()
         cr.commit()
         elapsed = (time.perf_counter() - start) * 1000
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_rss_kb()
     sys.stdout.write(
         json.dumps({'ms': elapsed, 'queries': cr.sql_log_count - queries, 'peak_kb': peak - base, 'n': candidates})
         + '\n'
@@ -707,7 +734,7 @@ def table(args, results, cron_results):
 def flatness(args, results, cron_results):
     """Verdicts: queries per unit at the small and big database sizes; cron memory at two
     numbers of candidates."""
-    small, big = (human(n) for n in SIZES[args.size]['dbs'])
+    small, big = args.labels or [human(n) for n in SIZES[args.size]['dbs']]
     lines = [f"Queries per unit as the database grows ({small} -> {big} tickets):", '']
     bullet = '- ' if args.markdown else '  '
     for module in ('cabinet', 'peer'):
@@ -750,6 +777,7 @@ def main():
     parser.add_argument('--only', default='', help="comma-separated parts of workload names")
     parser.add_argument('--no-crons', action='store_true')
     parser.add_argument('--markdown', action='store_true')
+    parser.add_argument('--labels', nargs=2, metavar=('SMALL', 'BIG'), help="size labels of the two databases")
     # child mode: one scheduled action on a copy
     parser.add_argument('--cron-child', action='store_true')
     parser.add_argument('--cron')
@@ -773,7 +801,7 @@ def main():
         cron_child(args)
         return
     sizes = SIZES[args.size]
-    labels = [human(n) for n in sizes['dbs']]
+    labels = args.labels or [human(n) for n in sizes['dbs']]
     args.big_size = labels[1]
     only = [o.strip() for o in args.only.split(',') if o.strip()]
     results, cron_results = [], []
