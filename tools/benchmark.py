@@ -23,17 +23,16 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from datetime import timedelta
 
 from lxml import etree
 from werkzeug.test import Client
 
-from odoo import api, fields, http, sql_db
+from odoo import api, http, sql_db
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import datagen  # noqa: E402
+import datagen
 
 PROGRESS = sys.stderr
 
@@ -358,7 +357,9 @@ def wl_portal_list(side, result, runs):
 def wl_portal_ticket(side, result, runs):
     """A ticket page of the 50-ticket party on the portal, through HTTP."""
     env = side.env
-    ticket = env[side.model].search([('commercial_partner_id', '=', side.portal.partner_id.commercial_partner_id.id)], limit=1)
+    ticket = env[side.model].search(
+        [('commercial_partner_id', '=', side.portal.partner_id.commercial_partner_id.id)], limit=1
+    )
     portal = Portal(env.cr.dbname)
     measure(result, env, lambda: portal.get(side.ticket_url(ticket.id)), runs, count_http=True)
 
@@ -441,7 +442,8 @@ CRONS = {
            UPDATE cabinet_ticket SET sla_next_check = now() at time zone 'UTC' - interval '1 minute'
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE NOT is_closed AND sla_policy_id IS NOT NULL
                           ORDER BY id LIMIT %(n)s)""",
-        "SELECT count(*) FROM cabinet_ticket WHERE sla_next_check <= now() at time zone 'UTC' AND sla_policy_id IS NOT NULL",
+        "SELECT count(*) FROM cabinet_ticket WHERE sla_next_check <= now() at time zone 'UTC'"
+        " AND sla_policy_id IS NOT NULL",
     ),
     'reminders': (
         'cabinet.ticket',
@@ -449,7 +451,8 @@ CRONS = {
         """UPDATE cabinet_ticket SET reminder_date = NULL, deadline_reminder_date = current_date WHERE NOT is_closed;
            UPDATE cabinet_ticket SET reminder_date = current_date, reminder_sent_date = NULL
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE NOT is_closed ORDER BY id LIMIT %(n)s)""",
-        "SELECT count(*) FROM cabinet_ticket WHERE NOT is_closed AND reminder_date <= current_date AND reminder_sent_date IS NULL",
+        "SELECT count(*) FROM cabinet_ticket WHERE NOT is_closed AND reminder_date <= current_date"
+        " AND reminder_sent_date IS NULL",
     ),
     'retention': (
         'cabinet.ticket',
@@ -458,7 +461,8 @@ CRONS = {
            UPDATE cabinet_ticket SET retention_date = current_date - 1
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE is_closed AND NOT coalesce(legal_hold, false)
                           ORDER BY id LIMIT %(n)s)""",
-        "SELECT count(*) FROM cabinet_ticket WHERE is_closed AND retention_date <= current_date AND NOT coalesce(legal_hold, false) AND NOT coalesce(anonymized, false)",
+        "SELECT count(*) FROM cabinet_ticket WHERE is_closed AND retention_date <= current_date"
+        " AND NOT coalesce(legal_hold, false) AND NOT coalesce(anonymized, false)",
     ),
     'stale digest': (
         'cabinet.ticket',
@@ -510,7 +514,9 @@ CRONS = {
                                                   WHERE module = 'cabinet_helpdesk' AND name = 'cabinet_stage_waiting'),
                   waiting_since = now() at time zone 'UTC' - interval '30 days', inactive_reminder_date = NULL
             WHERE id IN (SELECT id FROM cabinet_ticket WHERE NOT is_closed ORDER BY id LIMIT %(n)s)""",
-        "SELECT count(*) FROM cabinet_ticket WHERE waiting_since IS NOT NULL AND stage_id = (SELECT res_id FROM ir_model_data WHERE module = 'cabinet_helpdesk' AND name = 'cabinet_stage_waiting')",
+        "SELECT count(*) FROM cabinet_ticket WHERE waiting_since IS NOT NULL"
+        " AND stage_id = (SELECT res_id FROM ir_model_data WHERE module = 'cabinet_helpdesk' AND name ="
+        " 'cabinet_stage_waiting')",
     ),
 }
 
@@ -597,7 +603,7 @@ def run_cron(args, name, source, candidates):
             raise RuntimeError("no candidate in this database")
         result.ms, result.queries = figures['ms'], figures['queries'] / result.n
         result.peak_mb = figures['peak_kb'] / 1024
-    except Exception as error:  # noqa: BLE001 - one workload failing must not stop the others
+    except Exception as error:
         result.error = str(error)[:120]
     finally:
         subprocess.run(['dropdb', '--if-exists', copy], check=False, capture_output=True)
@@ -621,7 +627,7 @@ def run_guarded(result, func, *args):
         func(*args)
     except NotApplicable as reason:
         result.error = f"n/a ({reason})"
-    except Exception as error:  # noqa: BLE001 - one workload failing must not stop the others
+    except Exception as error:
         result.error = f"error: {type(error).__name__}: {str(error).splitlines()[0][:100] if str(error) else ''}"
     return result
 
@@ -722,7 +728,12 @@ def table(args, results, cron_results):
         out += ['| ' + ' | '.join(cell.replace('|', '/') for cell in row) + ' |' for row in rows]
     else:
         widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
-        line = lambda cells: '  '.join(f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths, strict=False)))  # noqa: E731
+
+        def line(cells):
+            return '  '.join(
+                f"{c:<{w}}" if i == 0 else f"{c:>{w}}" for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+            )
+
         out.append(line(head))
         out.append('-' * len(out[0]))
         out += [line(row) for row in rows]
@@ -747,7 +758,11 @@ def flatness(args, results, cron_results):
             verdict = 'flat' if abs(grown) <= max(1.0, 0.05 * a.queries) else f"grows by {grown:+.1f}"
             lines.append(f"{bullet}{module}: {workload}: {a.queries:.1f} -> {b.queries:.1f} ({verdict})")
     if cron_results:
-        lines += ['', "Scheduled actions, peak memory growth and queries per candidate at two numbers of candidates:", '']
+        lines += [
+            '',
+            "Scheduled actions, peak memory growth and queries per candidate at two numbers of candidates:",
+            '',
+        ]
         by = {}
         for r in cron_results:
             by.setdefault(r.workload, []).append(r)
@@ -758,7 +773,11 @@ def flatness(args, results, cron_results):
                 continue
             a, b = ok[0], ok[-1]
             ratio = b.n / a.n
-            mem = 'flat' if b.peak_mb <= max(a.peak_mb * 2, a.peak_mb + 20) else f"grows ({a.peak_mb:.0f} -> {b.peak_mb:.0f} MB for {ratio:g}x candidates)"
+            mem = (
+                'flat'
+                if b.peak_mb <= max(a.peak_mb * 2, a.peak_mb + 20)
+                else f"grows ({a.peak_mb:.0f} -> {b.peak_mb:.0f} MB for {ratio:g}x candidates)"
+            )
             lines.append(
                 f"{bullet}{workload}: {a.n:,} -> {b.n:,} candidates: memory {mem} "
                 f"({a.peak_mb:.1f} -> {b.peak_mb:.1f} MB), queries/candidate {a.queries:.1f} -> {b.queries:.1f}"

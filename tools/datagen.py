@@ -45,8 +45,8 @@ BATCH = 100_000
 TEAMS = ("Tax", "Legal", "Payroll")
 TAGS = ("urgent", "follow-up", "document", "call back", "billing", "signature", "annual", "audit")
 PORTAL_LOGIN = 'bench_portal'
-PORTAL_PASSWORD = 'bench-portal-pw'  # noqa: S105 - a benchmark database's portal user
-STAFF_PASSWORD = 'bench-staff-pw'  # noqa: S105
+PORTAL_PASSWORD = 'bench-portal-pw'
+STAFF_PASSWORD = 'bench-staff-pw'
 PORTAL_PARTY_TICKETS = 50
 
 
@@ -251,7 +251,8 @@ class Profile:
             cr.execute(
                 """CREATE TEMP TABLE gen AS
                    SELECT g, nextval(%s)::int AS new_id, pool.tpl, pool.closed, party.company, party.contact,
-                          CASE WHEN pool.closed THEN 1 + floor(random() * 104) ELSE floor(random() * 9) END::int AS weeks
+                          CASE WHEN pool.closed THEN 1 + floor(random() * 104)
+                               ELSE floor(random() * 9) END::int AS weeks
                      FROM (SELECT g, floor(random() * %s)::int AS pick,
                                   floor(%s * power(random(), 3))::int AS who
                              FROM generate_series(%s, %s) g) s
@@ -359,7 +360,8 @@ class Profile:
         # attachments on one copy in twenty (the file itself is shared: same checksum)
         cr.execute(
             """CREATE TEMP TABLE gen_att AS
-               SELECT nextval('ir_attachment_id_seq')::int AS new_id, a.id AS old_id, x.res_id, x.new_id AS msg_id, x.weeks
+               SELECT nextval('ir_attachment_id_seq')::int AS new_id, a.id AS old_id, x.res_id,
+                      x.new_id AS msg_id, x.weeks
                  FROM gen_msg x JOIN message_attachment_rel r ON r.message_id = x.old_id
                  JOIN ir_attachment a ON a.id = r.attachment_id
                 WHERE x.g % 20 = 0"""
@@ -497,7 +499,10 @@ class CabinetProfile(Profile):
         return {
             'id': 'gen.new_id',
             'name': "'Request ' || gen.g || ' ' || t.name",
-            'number': "'G' || to_char(t.create_date - gen.weeks * interval '7 days', 'YYYY') || '-' || lpad(gen.new_id::text, 8, '0')",
+            'number': (
+                "'G' || to_char(t.create_date - gen.weeks * interval '7 days', 'YYYY') || '-' "
+                "|| lpad(gen.new_id::text, 8, '0')"
+            ),
             'partner_id': 'gen.contact',
             'commercial_partner_id': 'gen.company',
             'access_token': 'gen_random_uuid()::text',
@@ -709,7 +714,14 @@ def generate(env, module, tickets, verify=True, commit=True):
     profile.copy_tickets(templates, parties, copies, start=1)
     env.registry.clear_cache()
     env.invalidate_all()
-    for table in (profile.table, 'res_partner', 'mail_message', 'mail_followers', 'mail_tracking_value', 'ir_attachment'):
+    for table in (
+        profile.table,
+        'res_partner',
+        'mail_message',
+        'mail_followers',
+        'mail_tracking_value',
+        'ir_attachment',
+    ):
         env.cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
     profile.checkpoint()
     total = profile.verify() if verify else env[profile.model].with_context(active_test=False).search_count([])
