@@ -37,3 +37,4 @@ from . import test_readonly_routes
 from . import test_list_performance
 from . import test_concurrency
 from . import test_create_performance
+from . import test_datagen
