@@ -118,7 +118,9 @@ class CabinetTicket(models.Model):
     commercial_partner_id = fields.Many2one(
         related='partner_id.commercial_partner_id', string="Party", store=True, precompute=True, index=True
     )
-    party_type = fields.Selection(related='commercial_partner_id.party_type', string="Party Type", store=True)
+    party_type = fields.Selection(
+        related='commercial_partner_id.party_type', string="Party Type", store=True, precompute=True
+    )
     email_from = fields.Char(related='partner_id.email', string="Requester Email", export_string_translation=False)
     # Handling
     team_id = fields.Many2one(

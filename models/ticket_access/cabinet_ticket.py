@@ -62,6 +62,7 @@ class CabinetTicket(models.Model):
     is_confidential = fields.Boolean(
         related='category_id.confidential',
         store=True,
+        precompute=True,
         export_string_translation=False,
         help="The request type is confidential: the ticket stays with its requester and the type's handling team.",
     )
@@ -69,6 +70,7 @@ class CabinetTicket(models.Model):
         related='category_id.team_id',
         string="Handling Team of the Request Type",
         store=True,
+        precompute=True,
         export_string_translation=False,
     )
 
