@@ -15,6 +15,7 @@ from . import res_company
 from . import res_config_settings
 from . import cabinet_analytics_log
 from . import ir_config_parameter
+from . import ir_sequence
 from . import ir_attachment
 from . import cabinet_processor
 from . import cabinet_demo_history

@@ -5,7 +5,7 @@ from collections import defaultdict
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Command, Domain
-from odoo.tools import SQL, format_date
+from odoo.tools import format_date
 
 from .const import CHANNELS, PRIORITIES
 
@@ -582,8 +582,7 @@ class CabinetTicket(models.Model):
     def _next_numbers(self, company, count):
         """The next ``count`` ticket numbers of ``company``, in order, from the company's own
         sequence (created on the first ticket of a company that has none), so that numbers never
-        collide across companies. A sequence of the standard implementation gives them all in one
-        query; a sequence without gaps gives them one by one.
+        collide across companies (see ``ir.sequence._cabinet_next_numbers``).
 
         :param company: ``res.company`` record
         :param int count: how many numbers
@@ -607,47 +606,4 @@ class CabinetTicket(models.Model):
                     'use_date_range': template.use_date_range if template else True,
                 }
             )
-        if sequence.implementation != 'standard':
-            return [sequence._next() for _index in range(count)]
-        # nothing to flush for a sequence: the cursor directly, as ir.sequence does
-        if sequence.use_date_range:
-            # as ir.sequence._next does: the date range of today (or of the context's date), whose
-            # PostgreSQL sequence gives the numbers, in the same query
-            day = self.env.context.get('ir_sequence_date') or fields.Date.today()
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT date_range.date_from,
-                           nextval(%(prefix)s
-                                   || lpad(date_range.id::text, greatest(3, length(date_range.id::text)), '0'))
-                      FROM (SELECT id, date_from
-                              FROM ir_sequence_date_range
-                             WHERE sequence_id = %(sequence)s AND date_from <= %(day)s AND date_to >= %(day)s
-                             ORDER BY id
-                             LIMIT 1) AS date_range
-                     CROSS JOIN generate_series(1, %(count)s)
-                    """,
-                    prefix='ir_sequence_%03d_' % sequence.id,
-                    sequence=sequence.id,
-                    day=day,
-                    count=count,
-                )
-            )
-            rows = self.env.cr.fetchall()
-            if not rows:
-                date_range = sequence._create_date_range_seq(day)
-                pg_sequence = 'ir_sequence_%03d_%03d' % (sequence.id, date_range.id)
-                self.env.cr.execute(
-                    SQL("SELECT %s, nextval(%s) FROM generate_series(1, %s)", date_range.date_from, pg_sequence, count)
-                )
-                rows = self.env.cr.fetchall()
-            sequence = sequence.with_context(ir_sequence_date_range=rows[0][0])
-        else:
-            self.env.cr.execute(
-                SQL("SELECT NULL, nextval(%s) FROM generate_series(1, %s)", 'ir_sequence_%03d' % sequence.id, count)
-            )
-            rows = self.env.cr.fetchall()
-        values = sorted(value for _date, value in rows)
-        # as ir.sequence.get_next_char, the prefix and suffix interpolated once for the batch
-        prefix, suffix = sequence._get_prefix_suffix()
-        return [f"{prefix}{value:0{sequence.padding}d}{suffix}" for value in values]
+        return sequence._cabinet_next_numbers(count)

@@ -16,7 +16,6 @@ from odoo.tools import SQL
 
 from .common import MAIL_TEMPLATE_PLAIN
 
-
 # how long the second run waits for a row the first one holds before giving up (a run that
 # waited for ever would hang the test instead of failing it)
 LOCK_TIMEOUT = '3s'
@@ -47,7 +46,11 @@ class TestConcurrentRuns(BaseCase):
         with self._cursor() as env:
             self.party = env['res.partner'].create({'name': f"{self.mark} Party", 'is_company': True})
             self.contact = env['res.partner'].create(
-                {'name': f"{self.mark} Contact", 'parent_id': self.party.id, 'email': f'{uuid.uuid4().hex}@party.example'}
+                {
+                    'name': f"{self.mark} Contact",
+                    'parent_id': self.party.id,
+                    'email': f'{uuid.uuid4().hex}@party.example',
+                }
             )
             admin = env.ref('base.user_admin')
             self.team = env['cabinet.team'].create(
@@ -210,7 +213,9 @@ class TestConcurrentRuns(BaseCase):
             self.assertEqual(digests, 1, "one digest for the team")
         finally:
             with self._cursor() as env:
-                for team in env['cabinet.team'].browse(list(before)).exists() - env['cabinet.team'].browse(self.team.id):
+                for team in env['cabinet.team'].browse(list(before)).exists() - env['cabinet.team'].browse(
+                    self.team.id
+                ):
                     team.last_stale_digest_date = before[team.id]
 
     def test_apply_retention(self):
@@ -290,11 +295,13 @@ class TestConcurrentRuns(BaseCase):
             self.created.append(('cabinet.recurring.task', tasks.ids))
         self._run_twice('cabinet.recurring.task', '_cron_generate_tickets', batch_size=2)
         with self._cursor() as env:
-            generated = env['cabinet.ticket'].with_context(active_test=False).search(
-                [('recurring_task_id', 'in', tasks.ids)]
+            generated = (
+                env['cabinet.ticket'].with_context(active_test=False).search([('recurring_task_id', 'in', tasks.ids)])
             )
             self.created.append(('cabinet.ticket', generated.ids))
-            counts = [len(generated.filtered(lambda ticket, task=task: ticket.recurring_task_id == task)) for task in tasks]
+            counts = [
+                len(generated.filtered(lambda ticket, task=task: ticket.recurring_task_id == task)) for task in tasks
+            ]
         self.assertEqual(counts, [1] * len(tasks), "one ticket per task and due date")
 
     def test_close_inactive(self):
@@ -347,7 +354,7 @@ class TestConcurrentRuns(BaseCase):
                 env_b.cr.execute(SQL("SET lock_timeout = %s", LOCK_TIMEOUT))
                 try:
                     env_b['mail.thread'].message_process('cabinet.ticket', email, custom_values=values)
-                except Exception as error:  # noqa: BLE001 - the second delivery must fail, whatever the error
+                except Exception as error:
                     errors.append(error)
                     env_b.cr.rollback()
                 finally:
@@ -356,7 +363,9 @@ class TestConcurrentRuns(BaseCase):
         # delivered again later, as the mail transfer agent does after a failure
         with self._cursor() as env:
             env['mail.thread'].message_process('cabinet.ticket', email, custom_values=values)
-            tickets = env['cabinet.ticket'].with_context(active_test=False).search([('name', '=', f"{self.mark} email")])
+            tickets = (
+                env['cabinet.ticket'].with_context(active_test=False).search([('name', '=', f"{self.mark} email")])
+            )
             self.created.append(('cabinet.ticket', tickets.ids))
         self.assertEqual(len(tickets), 1, "one ticket for one email")
         self.assertEqual(self._count('mail.message', [('message_id', '=', message_id)]), 1)

@@ -714,7 +714,6 @@ class TestPortalListPerformance(CabinetFactories, HttpCase):
         self.assertIn("Own 49", response.text)
         self.assertNotIn("Other ", response.text)
 
-
     def test_ticket_page_query_count_closed_and_signed_link(self):
         """The page of a closed ticket (rating form, reopen form) and the page opened by a link
         signed for the requester, without session, stay as cheap as an open ticket's page."""

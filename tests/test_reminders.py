@@ -104,9 +104,9 @@ class TestReminderEmails(CabinetReminderCommon):
             outsiders = self.contact_a | self.party_a | self.portal_a.partner_id
             self.assertFalse(self._new_mails.filtered(lambda m: m.recipient_ids & outsiders), "the party gets nothing")
             self.assertFalse(
-                self.env['mail.notification'].search([('res_partner_id', 'in', outsiders.ids)]).filtered(
-                    lambda n: n.mail_message_id.res_id == ticket.id
-                ),
+                self.env['mail.notification']
+                .search([('res_partner_id', 'in', outsiders.ids)])
+                .filtered(lambda n: n.mail_message_id.res_id == ticket.id),
                 "no follower is notified",
             )
             with self.mock_mail_gateway():
@@ -205,9 +205,7 @@ class TestWorkingDayReminders(CabinetReminderCommon):
         Monday do not count) for team A; Friday, then Saturday for team B."""
         with freeze_time(THURSDAY):
             due_tuesday = self._create_ticket(self.contact_a, user_id=self.user_a2.id, date_deadline=date(2026, 4, 7))
-            due_wednesday = self._create_ticket(
-                self.contact_a, user_id=self.user_a2.id, date_deadline=date(2026, 4, 8)
-            )
+            due_wednesday = self._create_ticket(self.contact_a, user_id=self.user_a2.id, date_deadline=date(2026, 4, 8))
             due_sunday = self._create_ticket(self.contact_a, user_id=self.user_a2.id, date_deadline=date(2026, 4, 5))
             b_saturday = self._create_ticket(self.contact_b, team=self.team_b, date_deadline=date(2026, 4, 4))
             b_tuesday = self._create_ticket(self.contact_b, team=self.team_b, date_deadline=date(2026, 4, 7))
@@ -271,9 +269,7 @@ class TestDefaultReminderDate(CabinetReminderCommon):
 
     def test_hand_set_reminder_stays(self):
         with freeze_time(THURSDAY):
-            ticket = self._create_ticket(
-                self.contact_a, date_deadline=date(2026, 4, 8), reminder_date=date(2026, 4, 1)
-            )
+            ticket = self._create_ticket(self.contact_a, date_deadline=date(2026, 4, 8), reminder_date=date(2026, 4, 1))
             self.assertEqual(ticket.reminder_date, date(2026, 4, 1), "chosen at creation")
             ticket.date_deadline = date(2026, 4, 20)
             self.assertEqual(ticket.reminder_date, date(2026, 4, 1), "a hand-set reminder date never moves")
@@ -384,6 +380,9 @@ class TestReminderCronMemory(CabinetReminderCommon):
                 ]
             )
             self.env.invalidate_all()
-            with self.mock_mail_gateway(), self.assertQueryCount(__system__=38):  # measured value, change only on purpose
+            with (
+                self.mock_mail_gateway(),
+                self.assertQueryCount(__system__=38),
+            ):  # measured value, change only on purpose
                 self._run_cron('_cron_send_reminders')
             self.assertEqual(len(self._reminder_mails()), 20)

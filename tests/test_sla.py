@@ -1,5 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from datetime import datetime, timedelta
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo import fields

@@ -15,9 +15,7 @@ class MailAliasDomain(models.Model):
     def _search(self, domain, offset=0, limit=None, order=None, *, active_test=True, bypass_access=False):
         run = self.env.cr.cache.get(GATEWAY_RUN)
         if run is None or offset or limit or not Domain(domain).is_true():
-            return super()._search(
-                domain, offset, limit, order, active_test=active_test, bypass_access=bypass_access
-            )
+            return super()._search(domain, offset, limit, order, active_test=active_test, bypass_access=bypass_access)
         key = ('alias_domains', self.env.uid, self.env.su, order, active_test, bypass_access)
         if key not in run:
             query = super()._search(domain, offset, limit, order, active_test=active_test, bypass_access=bypass_access)

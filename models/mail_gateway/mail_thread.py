@@ -135,17 +135,17 @@ class MailThread(models.AbstractModel):
         registry = self.env.registry
         blacklist_class = registry['mail.thread.blacklist']
         for model_name, model_class in registry.items():
-            if model_name == 'mail.thread.blacklist' or model_class._abstract or not issubclass(
-                model_class, blacklist_class
+            if (
+                model_name == 'mail.thread.blacklist'
+                or model_class._abstract
+                or not issubclass(model_class, blacklist_class)
             ):
                 continue
             if model_name == 'res.partner':
                 bounced = self._cabinet_mail_address_partners(address).filtered(lambda p: p.message_bounce > 0)
             else:
                 bounced = (
-                    self.env[model_name]
-                    .sudo()
-                    .search([('message_bounce', '>', 0), ('email_normalized', '=', address)])
+                    self.env[model_name].sudo().search([('message_bounce', '>', 0), ('email_normalized', '=', address)])
                 )
             bounced._message_reset_bounce(address)
 

@@ -311,7 +311,9 @@ class CabinetTicket(models.Model):
         steps = []
         if days >= 0:
             # the deadline first: a reminder date due the same day goes with it
-            steps.append((self._deadline_reminder_domain(today, days), lambda tickets: tickets._send_deadline_reminder()))
+            steps.append(
+                (self._deadline_reminder_domain(today, days), lambda tickets: tickets._send_deadline_reminder())
+            )
         steps.append(
             (
                 Domain('is_closed', '=', False)
