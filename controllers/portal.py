@@ -71,7 +71,9 @@ class CabinetCustomerPortal(CustomerPortal):
         """The stage where the firm waits for the party's answer."""
         # no existence check: the stage is only compared with tickets' stages
         return request.env['cabinet.stage'].browse(
-            request.env['ir.model.data']._xmlid_to_res_id('cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False)
+            request.env['ir.model.data']._xmlid_to_res_id(
+                'cabinet_helpdesk.cabinet_stage_waiting', raise_if_not_found=False
+            )
         )
 
     def _cabinet_ticket_filters(self, waiting):
