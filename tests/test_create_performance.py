@@ -41,7 +41,7 @@ class TestCreatePerformance(CabinetCommon):
         # assignee's right to read, tags, requester, service levels), 2 INSERTs, then mail:
         # followers (6), the assignee's notification and email (~20), the creation message (~6),
         # the assignee's absences
-        with self.assertQueryCount(cab_manager=46):
+        with self.assertQueryCount(cab_manager=45):
             ticket = self.env['cabinet.ticket'].create(self._manager_values())
         self.assertRecordValues(
             ticket,

@@ -108,7 +108,7 @@ class TestReminders(CabinetCronCommon):
             # measured value, change only on purpose (the to-dos go only to users who may read the
             # tickets: their team and its members are read once for the batch; +5: the emails of the
             # batch, rendered together, and the deadline reminders' calendars grouped once)
-            with self.assertQueryCount(__system__=29):
+            with self.assertQueryCount(__system__=27):
                 self._run_cron('_cron_send_reminders')
         self.assertEqual(len(self._todos(tickets)), 20)
 

@@ -382,7 +382,7 @@ class TestReminderCronMemory(CabinetReminderCommon):
             self.env.invalidate_all()
             with (
                 self.mock_mail_gateway(),
-                self.assertQueryCount(__system__=38),
+                self.assertQueryCount(__system__=37),
             ):  # measured value, change only on purpose
                 self._run_cron('_cron_send_reminders')
             self.assertEqual(len(self._reminder_mails()), 20)
