@@ -212,6 +212,18 @@ class Profile:
         user.partner_id.parent_id = party
         return party, user.partner_id
 
+    @staticmethod
+    def post_history(ticket, contact):
+        """The chatter of a template ticket: the party's message with a document, a staff note."""
+        ticket.message_post(
+            body="Hello, here is the missing document.",
+            author_id=contact.id,
+            message_type='comment',
+            subtype_xmlid='mail.mt_comment',
+            attachments=[('statement.txt', b'bench statement\n' * 20)],
+        )
+        ticket.message_post(body="Checked with the party.", subtype_xmlid='mail.mt_note')
+
     def move(self, moves):
         """Second life of the templates, in a later transaction than their creation so that the
         changes are tracked: hand over to the other member, then move to the template's stage."""
@@ -481,14 +493,7 @@ class CabinetProfile(Profile):
                     }
                     vals['category_id'] = category.id
                     ticket = Ticket.create(vals)
-                    ticket.message_post(
-                        body="Hello, here is the missing document.",
-                        author_id=contact.id,
-                        message_type='comment',
-                        subtype_xmlid='mail.mt_comment',
-                        attachments=[('statement.txt', b'bench statement\n' * 20)],
-                    )
-                    ticket.message_post(body="Checked with the party.", subtype_xmlid='mail.mt_note')
+                    self.post_history(ticket, contact)
                     moves.append((ticket, stage, team.member_ids))
                     weight = 7 * len(open_stages) if stage.is_closed else 3 * len(closed_stages)
                     templates.append((ticket.id, bool(stage.is_closed), weight))
@@ -633,14 +638,7 @@ class PeerProfile(Profile):
                             'tag_ids': [Command.set(rng.sample(self.tags.ids, 2))],
                         }
                     )
-                    ticket.message_post(
-                        body="Hello, here is the missing document.",
-                        author_id=contact.id,
-                        message_type='comment',
-                        subtype_xmlid='mail.mt_comment',
-                        attachments=[('statement.txt', b'bench statement\n' * 20)],
-                    )
-                    ticket.message_post(body="Checked with the party.", subtype_xmlid='mail.mt_note')
+                    self.post_history(ticket, contact)
                     moves.append((ticket, stage, team.user_ids))
                     weight = 7 * len(open_stages) if stage.closed else 3 * len(closed_stages)
                     templates.append((ticket.id, bool(stage.closed), weight))
