@@ -2,6 +2,7 @@
 import base64
 from unittest.mock import patch
 
+from odoo.exceptions import AccessError
 from odoo.service import model as service_model
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
@@ -493,3 +494,23 @@ class TestAttachmentNamesPortal(CabinetFactories, HttpCase):
         ticket = self.env['cabinet.ticket'].search([('name', '=', "Invoice from the portal")])
         attachments = self.env['ir.attachment'].search([('res_model', '=', ticket._name), ('res_id', '=', ticket.id)])
         self.assertEqual(attachments.mapped('name'), ['invoicefdp.exe'])
+
+
+@tagged('post_install', '-at_install', 'cabinet_helpdesk')
+class TestMailGatewayOpeningMessageId(MailGatewayHardeningCase):
+    @mute_logger('odoo.addons.mail.models.mail_thread', 'odoo.models.unlink')
+    def test_opening_message_id_is_the_gateway_s(self):
+        """The Message-ID that opened a ticket is set by the gateway only: the team's own staff
+        cannot set it through RPC (it would make the gateway refuse a real email), and a copy of the
+        ticket does not carry it."""
+        ticket = self._process(subject="Opening Message-ID")
+        opening = ticket.email_message_id
+        self.assertTrue(opening, "The gateway keeps the Message-ID of the email that opened the ticket")
+        Ticket = self.env['cabinet.ticket'].with_user(self.user_a)
+        with self.assertRaises(AccessError) as caught:
+            service_model.call_kw(Ticket, 'write', [[ticket.id], {'email_message_id': '<forged@example>'}], {})
+        self.assertIn("(email_message_id)", str(caught.exception), "The refusal names the field")
+        with self.assertRaises(AccessError):
+            Ticket.create({'name': "Forged", 'partner_id': self.contact_a.id, 'email_message_id': '<next@example>'})
+        self.assertEqual(ticket.email_message_id, opening, "Nothing changed")
+        self.assertFalse(ticket.copy().email_message_id, "A copy is not the ticket the email opened")

@@ -19,6 +19,8 @@ PROTECTED_FIELDS = frozenset(
         'closed_date',
         'number',
         'access_token',
+        # the mail gateway's: set by hand, it would make the gateway refuse a real email carrying it
+        'email_message_id',
         # GDPR: from the request type and the retention policy
         'legal_basis',
         'retention_date',

@@ -10,6 +10,7 @@ class ResUsers(models.Model):
         'cabinet.team',
         compute='_compute_cabinet_team_ids',
         compute_sudo=True,
+        groups='base.group_user',
         string="Helpdesk Teams",
         export_string_translation=False,
         help="Teams the user belongs to (staff only) or leads, archived teams and other companies "
