@@ -212,6 +212,30 @@ class Profile:
         user.partner_id.parent_id = party
         return party, user.partner_id
 
+    # the stage field that closes a ticket, and extra values of the portal party's tickets
+    closed_field = None
+    portal_ticket_values = {}
+
+    def portal_tickets(self, contact):
+        """The 50 tickets of the portal party, through the ORM (70 % closed)."""
+        Ticket = self.env[self.model].with_user(self.manager)
+        closed = self.stages.filtered(self.closed_field)[:1]
+        for i in range(PORTAL_PARTY_TICKETS):
+            ticket = Ticket.create(
+                {
+                    'name': f"Portal request {i}",
+                    'partner_id': contact.id,
+                    'team_id': self.teams[i % 3].id,
+                    'priority': str(i % 4),
+                    'tag_ids': [Command.set(self.tags.ids[i % 8 : i % 8 + 1])],
+                    **self.portal_ticket_values,
+                }
+            )
+            ticket.message_post(body="Here is my question.", author_id=contact.id, subtype_xmlid='mail.mt_comment')
+            if i % 10 < 7:
+                ticket.stage_id = closed
+        self.env.flush_all()
+
     @staticmethod
     def post_history(ticket, contact):
         """The chatter of a template ticket: the party's message with a document, a staff note."""
@@ -418,6 +442,7 @@ class Profile:
 
 class CabinetProfile(Profile):
     model = 'cabinet.ticket'
+    closed_field = 'is_closed'
     table = 'cabinet_ticket'
     skip_many2many = ('mandate_agent_ids', 'coordination_ids')
 
@@ -558,25 +583,6 @@ class CabinetProfile(Profile):
                 }
             )
 
-    def portal_tickets(self, contact):
-        """The 50 tickets of the portal party, through the ORM (70 % closed)."""
-        Ticket = self.env['cabinet.ticket'].with_user(self.manager)
-        closed = self.stages.filtered('is_closed')[:1]
-        for i in range(PORTAL_PARTY_TICKETS):
-            ticket = Ticket.create(
-                {
-                    'name': f"Portal request {i}",
-                    'partner_id': contact.id,
-                    'team_id': self.teams[i % 3].id,
-                    'priority': str(i % 4),
-                    'tag_ids': [Command.set(self.tags.ids[i % 8 : i % 8 + 1])],
-                }
-            )
-            ticket.message_post(body="Here is my question.", author_id=contact.id, subtype_xmlid='mail.mt_comment')
-            if i % 10 < 7:
-                ticket.stage_id = closed
-        self.env.flush_all()
-
     def verify_module(self, sample):
         sample.mapped('sla_status')
         sample.mapped('access_url')
@@ -589,6 +595,8 @@ class CabinetProfile(Profile):
 
 class PeerProfile(Profile):
     model = 'helpdesk.ticket'
+    closed_field = 'closed'
+    portal_ticket_values = {'description': "<p>Here is my question.</p>"}
     table = 'helpdesk_ticket'
 
     def skeleton(self):
@@ -660,25 +668,6 @@ class PeerProfile(Profile):
 
     def extras(self, parties):
         pass
-
-    def portal_tickets(self, contact):
-        Ticket = self.env['helpdesk.ticket'].with_user(self.manager)
-        closed = self.stages.filtered('closed')[:1]
-        for i in range(PORTAL_PARTY_TICKETS):
-            ticket = Ticket.create(
-                {
-                    'name': f"Portal request {i}",
-                    'description': "<p>Here is my question.</p>",
-                    'partner_id': contact.id,
-                    'team_id': self.teams[i % 3].id,
-                    'priority': str(i % 4),
-                    'tag_ids': [Command.set(self.tags.ids[i % 8 : i % 8 + 1])],
-                }
-            )
-            ticket.message_post(body="Here is my question.", author_id=contact.id, subtype_xmlid='mail.mt_comment')
-            if i % 10 < 7:
-                ticket.stage_id = closed
-        self.env.flush_all()
 
     def verify_module(self, sample):
         bad = sample.filtered(lambda t: t.commercial_partner_id != t.partner_id.commercial_partner_id)
