@@ -5,6 +5,7 @@ import importlib.util
 from pathlib import Path
 
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import email_normalize
 
 
 def _datagen():
@@ -49,6 +50,15 @@ class TestDatagen(TransactionCase):
         for name, values in expected.items():
             for ticket in sample:
                 self.assertEqual(ticket[name], values[ticket.id], f"{name} of ticket {ticket.id}")
+
+        # generated contacts are found by their address, as the mail gateway looks them up
+        requesters = copies.partner_id[:20]
+        for partner in requesters | requesters.commercial_partner_id:
+            self.assertEqual(
+                self.env['res.partner'].search([('email_normalized', '=', email_normalize(partner.email))]),
+                partner,
+                f"contact {partner.id} found by its address",
+            )
 
         # about 70 % closed; chatter, tracked changes and attachments on some copies
         closed = len(tickets.filtered('is_closed')) / len(tickets)
