@@ -1,6 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 
 class CabinetStage(models.Model):
@@ -36,6 +37,39 @@ class CabinetStage(models.Model):
         counts = dict(self.env['cabinet.ticket']._read_group([('stage_id', 'in', self.ids)], ['stage_id'], ['__count']))
         for stage in self:
             stage.ticket_count = counts.get(stage, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return stages
+
+    def write(self, vals):
+        res = super().write(vals)
+        # what the cached stage lists depend on (``_team_stage_ids`` and the workflows)
+        if vals.keys() & {'category_ids', 'team_ids', 'active', 'sequence'}:
+            self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    @api.model
+    @tools.ormcache('team_id')
+    def _team_stage_ids(self, team_id):
+        """The ids of the active stages of the team ``team_id`` (the shared ones and its own), in
+        order; without team, of the shared ones. Cached: stages change rarely, tickets are created
+        all day.
+
+        :rtype: tuple
+        """
+        domain = Domain('team_ids', '=', False)
+        if team_id:
+            domain |= Domain('team_ids', 'in', [team_id])
+        # sudo: stage configuration, the same for everyone (every user may read the stages)
+        return tuple(self.sudo().with_context(active_test=True).search(domain, order='sequence, id').ids)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):

@@ -134,6 +134,19 @@ class CabinetTeam(models.Model):
             team.unassigned_ticket_count = counts['unassigned'].get(team, 0)
             team.overdue_ticket_count = counts['overdue'].get(team, 0)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        teams = super().create(vals_list)
+        if any('stage_ids' in vals for vals in vals_list):
+            self.env.registry.clear_cache()  # the stages of each team (cabinet.stage._team_stage_ids)
+        return teams
+
+    def write(self, vals):
+        res = super().write(vals)
+        if 'stage_ids' in vals:
+            self.env.registry.clear_cache()  # the stages of each team (cabinet.stage._team_stage_ids)
+        return res
+
     def _alias_get_creation_values(self):
         values = super()._alias_get_creation_values()
         values['alias_model_id'] = self.env['ir.model']._get('cabinet.ticket').id

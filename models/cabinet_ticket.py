@@ -3,7 +3,7 @@ import logging
 from collections import defaultdict
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import format_date
 
@@ -493,11 +493,7 @@ class CabinetTicket(models.Model):
     def _stages_for_team(self, team):
         """The stages ``team`` uses (the shared ones and its own), in order; without team, the
         shared ones."""
-        domain = Domain('team_ids', '=', False)
-        if team:
-            domain |= Domain('team_ids', 'in', team.ids)
-        # what deciding on a stage reads comes with the search
-        return self.env['cabinet.stage'].search_fetch(domain, None, order='sequence, id')
+        return self.env['cabinet.stage'].browse(self.env['cabinet.stage']._team_stage_ids(team.id))
 
     @api.model
     def _closing_stage(self):
@@ -589,11 +585,14 @@ class CabinetTicket(models.Model):
         :rtype: list
         """
         Sequence = self.env['ir.sequence'].sudo()
-        sequence = Sequence.search_fetch(
-            [('code', '=', 'cabinet.ticket'), ('company_id', '=', company.id)],
-            ['implementation', 'use_date_range', 'prefix', 'suffix', 'padding'],
-            limit=1,
-        )
+        sequence = Sequence.browse(Sequence._cabinet_ticket_sequence_id(company.id))
+        try:
+            # read anyway to give the numbers; a sequence created in a transaction rolled back
+            # since may still be in the cache
+            sequence.implementation  # noqa: B018
+        except MissingError:
+            self.env.registry.clear_cache()
+            sequence = Sequence.browse(Sequence._cabinet_ticket_sequence_id(company.id))
         if not sequence:
             template = self.env.ref('cabinet_helpdesk.ir_sequence_cabinet_ticket', raise_if_not_found=False)
             sequence = Sequence.create(

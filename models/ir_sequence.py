@@ -1,10 +1,39 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo import fields, models
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 
 class IrSequence(models.Model):
     _inherit = 'ir.sequence'
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sequences = super().create(vals_list)
+        if any(vals.get('code') == 'cabinet.ticket' for vals in vals_list):
+            self.env.registry.clear_cache()  # _cabinet_ticket_sequence_id
+        return sequences
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.keys() & {'code', 'company_id', 'active'}:
+            self.env.registry.clear_cache()  # _cabinet_ticket_sequence_id
+        return res
+
+    def unlink(self):
+        ticket_sequences = self.filtered(lambda sequence: sequence.code == 'cabinet.ticket')
+        res = super().unlink()
+        if ticket_sequences:
+            self.env.registry.clear_cache()  # _cabinet_ticket_sequence_id
+        return res
+
+    @api.model
+    @tools.ormcache('company_id')
+    def _cabinet_ticket_sequence_id(self, company_id):
+        """The id of the ticket sequence of the company ``company_id``, or ``False``: looked up
+        once, not at each ticket."""
+        # sudo: the numbering of tickets, whoever creates them
+        sequence = self.sudo().search([('code', '=', 'cabinet.ticket'), ('company_id', '=', company_id)], limit=1)
+        return sequence.id
 
     def _cabinet_next_numbers(self, count):
         """The next ``count`` numbers of this sequence, in order, as ``next_by_id`` would give them

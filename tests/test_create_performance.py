@@ -37,11 +37,11 @@ class TestCreatePerformance(CabinetCommon):
         """A manager files a ticket with assignee, request type, tag and priority: number, stage,
         service level, followers (creator, requester, team staff, assignee), the assignee's
         email and the creation message."""
-        # measured: 9 queries before the INSERT (request type, team, stages, sequence, number,
-        # assignee's right to read, tags, requester, service levels), 2 INSERTs, then mail:
+        # measured: 8 queries before the INSERT (request type, team, number, assignee's right to
+        # read, tags, requester, service level's working time), 2 INSERTs, then mail:
         # followers (6), the assignee's notification and email (~20), the creation message (~6),
         # the assignee's absences
-        with self.assertQueryCount(cab_manager=45):
+        with self.assertQueryCount(cab_manager=44):
             ticket = self.env['cabinet.ticket'].create(self._manager_values())
         self.assertRecordValues(
             ticket,
@@ -87,10 +87,10 @@ class TestCreatePerformance(CabinetCommon):
         Ticket.create([self._manager_values(index) for index in range(3)])
         self.env.flush_all()
         for size in (10, 100):
-            # measured: request types, teams, stages, sequence and numbers, the assignee's right
-            # to read, tags, requesters, service levels, INSERT of tickets and of their tags,
-            # absences of the assignees
-            with self.assertQueryCount(7):
+            # measured: numbers, INSERT of the tickets and of their tags, absences of the
+            # assignees; the stages of a team, the ticket sequence of a company and the service
+            # levels of a team are cached, the rest is in the ORM's cache after the first batch
+            with self.assertQueryCount(4):
                 tickets = Ticket.create([self._manager_values(index) for index in range(size)])
             self.assertEqual(len(tickets), size)
         numbers = tickets.mapped('number')
@@ -134,6 +134,47 @@ class TestCreatePerformance(CabinetCommon):
             # the assignment method's own query, sequence and numbers, requesters and their party's
             # type, service levels, INSERT
             self.assertLessEqual(counts[1], 14, f"{method}: query budget of a batch")
+
+    def test_stages_of_a_team_follow_their_changes(self):
+        """The stages of a team are looked up once, not at each ticket; a stage added, reordered,
+        archived or given to the team from either side applies to the next ticket."""
+        self.assertEqual(self._create_ticket(self.contact_a).stage_id, self.stage_new)
+        Stage = self.env['cabinet.stage']
+        with self.assertQueryCount(0):
+            Stage._team_stage_ids(self.team_a.id)
+        intake = Stage.create({'name': "Intake", 'sequence': 0, 'team_ids': [Command.link(self.team_b.id)]})
+        self.assertEqual(self._create_ticket(self.contact_a).stage_id, self.stage_new, "another team's stage")
+        self.team_a.stage_ids = [Command.link(intake.id)]
+        self.assertEqual(self._create_ticket(self.contact_a).stage_id, intake, "linked from the team's side")
+        intake.sequence = 100
+        self.assertEqual(self._create_ticket(self.contact_a).stage_id, self.stage_new, "reordered")
+        intake.sequence = 0
+        self.assertEqual(self._create_ticket(self.contact_a).stage_id, intake)
+        intake.active = False
+        self.assertEqual(self._create_ticket(self.contact_a).stage_id, self.stage_new, "archived")
+
+    def test_ticket_sequence_cached_per_company(self):
+        """The ticket sequence of a company is looked up once, not at each ticket; one made in a
+        savepoint rolled back since is made again at the next ticket."""
+        Sequence = self.env['ir.sequence'].sudo()
+        self.assertTrue(Sequence._cabinet_ticket_sequence_id(self.company.id))
+        with self.assertQueryCount(0):
+            Sequence._cabinet_ticket_sequence_id(self.company.id)
+        branch = self.env['res.company'].create({'name': "Branch Office"})
+        self.env.user.company_ids |= branch
+        branch_team = self.env['cabinet.team'].create({'name': "Branch Team", 'company_id': branch.id})
+        requester = self._create_party("Branch Client", party_type='company')
+        Ticket = self.env['cabinet.ticket'].with_context(allowed_company_ids=[self.company.id, branch.id])
+        values = {'name': "Branch request", 'partner_id': requester.id, 'team_id': branch_team.id}
+        with self.assertRaises(ValueError), self.env.cr.savepoint():
+            Ticket.create(values)  # makes the branch's sequence, in the savepoint
+            raise ValueError("undone")
+        self.assertFalse(Sequence.browse(Sequence._cabinet_ticket_sequence_id(branch.id)).exists(), "still cached")
+        ticket = Ticket.create(values)
+        self.assertTrue(ticket.number.endswith('00001'), "numbered from the sequence made again")
+        self.assertEqual(
+            Sequence._cabinet_ticket_sequence_id(branch.id), Sequence.search([('company_id', '=', branch.id)]).id
+        )
 
     def test_batch_numbers_per_company(self):
         """A batch over two companies numbers each ticket from its own company's sequence."""

@@ -407,7 +407,7 @@ class TestFollowerRulePerformance(CabinetFollowersCase):
     @warmup
     def test_message_post_query_count(self):
         ticket = self.ticket.with_env(self.env)
-        with self.mock_mail_gateway(), self.assertQueryCount(cab_user=45):  # measured
+        with self.mock_mail_gateway(), self.assertQueryCount(cab_user=43):  # measured
             ticket.message_post(
                 body="Answer", message_type='comment', subtype_xmlid='mail.mt_comment', partner_ids=self.contact_a2.ids
             )

@@ -1,5 +1,6 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.fields import Command
@@ -253,6 +254,30 @@ class TestRequesterHearsBack(CabinetNotificationsCase):
         self.assertEqual(notification.notification_type, 'email')
         self.assertEqual(notification.mail_mail_id.recipient_ids, self.contact_a, "An email to the requester alone")
         self.assertFalse(message.notified_partner_ids & self.outsiders)
+
+    def test_invited_requester_not_rewritten(self):
+        """With sign-up open to clients, every email to the requester carries a sign-up link,
+        which marks the contact as invited: once, not at every email."""
+        self.env['ir.config_parameter'].sudo().set_param('auth_signup.invitation_scope', 'b2c')
+        ticket = self._create_ticket(self.contact_a, channel='phone')
+        Partner = type(self.env['res.partner'])
+        original_write = Partner.write
+        marked = []
+
+        def write(partners, vals):
+            if 'signup_type' in vals:
+                marked.append(partners.ids)
+            return original_write(partners, vals)
+
+        with patch.object(Partner, 'write', write), self.mock_mail_gateway():
+            for answer in ("We received the plans.", "The permit is filed."):
+                ticket.message_post(body=answer, message_type='comment', subtype_xmlid='mail.mt_comment')
+        self.assertEqual(self.contact_a.sudo().signup_type, 'signup')
+        self.assertLessEqual(len(marked), 1, "the contact is marked once at most")
+        to_requester = [mail for mail in self._mails if 'alice@party-a.example' in ' '.join(mail['email_to'])]
+        self.assertEqual(len(to_requester), 2)
+        for mail in to_requester:
+            self.assertIn('auth_signup_token', mail['body'], "the sign-up link is in every email")
 
     def test_internal_note_stays_internal(self):
         with self.mock_mail_gateway():

@@ -525,8 +525,17 @@ class CabinetTicket(models.Model):
             ),
         )[self.id]
         email_from = values.get('email_from') or False
-        company_partner = self.company_id.partner_id
-        sender_is_firm = email_from and email_normalize(email_from) == company_partner.email_normalized
+        # the author is the firm's contact, or the gateway's own when the template sends from
+        # its address (no email of the firm): known here, not looked up by address
+        sender = email_normalize(email_from) if email_from else False
+        author = next(
+            (
+                partner
+                for partner in (self.company_id.partner_id, ticket.env.user.partner_id)
+                if sender and sender == partner.email_normalized
+            ),
+            None,
+        )
         # the template's own files stay with it: the message gets copies, as the composer makes
         attachments = self.env['ir.attachment'].browse(values.get('attachment_ids') or [])
         attachment_ids = [
@@ -536,7 +545,7 @@ class CabinetTicket(models.Model):
             body=values.get('body_html') or '',
             subject=values.get('subject') or False,
             email_from=email_from,
-            author_id=company_partner.id if sender_is_firm else None,
+            author_id=author.id if author else None,
             partner_ids=requester.ids,
             attachment_ids=attachment_ids,
             attachments=values.get('attachments') or [],

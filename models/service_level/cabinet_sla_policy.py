@@ -1,5 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo import fields, models
+from odoo import api, fields, models, tools
 
 from ..const import PRIORITIES
 
@@ -47,3 +47,31 @@ class CabinetSlaPolicy(models.Model):
     _at_risk_percent_range = models.Constraint(
         'CHECK (at_risk_percent BETWEEN 1 AND 99)', "The at risk share must be between 1 and 99 percent."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        policies = super().create(vals_list)
+        self.env.registry.clear_cache()  # _team_policy_ids
+        return policies
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.keys() & {'team_id', 'active'}:
+            self.env.registry.clear_cache()  # _team_policy_ids
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _team_policy_ids
+        return res
+
+    @api.model
+    @tools.ormcache('team_ids')
+    def _team_policy_ids(self, team_ids):
+        """The ids of the active service levels of the teams ``team_ids`` (a sorted tuple), looked
+        up once for all the tickets of these teams created since the last change of a policy.
+
+        :rtype: tuple
+        """
+        # sudo: as the computation of a ticket's service level, which this serves
+        return tuple(self.sudo().with_context(active_test=True).search([('team_id', 'in', list(team_ids))]).ids)

@@ -11,6 +11,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Command, Domain
 from odoo.tools import format_date, format_datetime
+from odoo.tools.date_utils import localized, to_timezone
 
 from ..const import (
     PRIORITIES,
@@ -156,7 +157,8 @@ class CabinetTicket(models.Model):
 
     @api.depends('team_id', 'category_id.sla_policy_id', 'priority')
     def _compute_sla_policy_id(self):
-        policies = self.env['cabinet.sla.policy'].search([('team_id', 'in', self.team_id.ids)])
+        Policy = self.env['cabinet.sla.policy']
+        policies = Policy.browse(Policy._team_policy_ids(tuple(sorted(self.team_id.ids))))
         for ticket in self:
             ticket.sla_policy_id = ticket._sla_match_policy(policies)
 
@@ -179,14 +181,14 @@ class CabinetTicket(models.Model):
             start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
             calendar = ticket._sla_calendar()
             # the working time spent in paused stages does not count: the deadlines move by it
-            ticket.sla_response_deadline = self._sla_plan(
+            ticket.sla_response_deadline, ticket.sla_resolve_deadline = self._sla_plan_many(
                 calendar,
                 start,
-                policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
+                [
+                    policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
+                    policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours,
+                ],
                 plans,
-            )
-            ticket.sla_resolve_deadline = self._sla_plan(
-                calendar, start, policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours, plans
             )
 
     @api.depends(
@@ -404,21 +406,55 @@ class CabinetTicket(models.Model):
                 ticket.sudo().write(vals)
 
     @api.model
-    def _sla_plan(self, calendar, start, hours, cache):
-        """Return the moment ``hours`` working hours of ``calendar`` after ``start`` (public holidays
-        of the calendar excluded), or ``False`` when there is no target.
+    def _sla_plan_many(self, calendar, start, hours_list, cache):
+        """The moment each number of hours of ``hours_list`` working hours of ``calendar`` after
+        ``start`` (public holidays of the calendar excluded), ``False`` for no target; the
+        working time of ``calendar`` is read once for all of them.
 
         Without a calendar, or with one without any working time, the hours run around the clock.
+
+        :param dict cache: moments already planned, by ``(calendar id, start, hours)``
+        :rtype: list
         """
-        if not hours:
-            return False
-        key = (calendar.id, start, hours)
-        if key not in cache:
-            deadline = calendar.plan_hours(hours, start, compute_leaves=True) if calendar else False
-            if not deadline:
-                deadline = start + timedelta(hours=hours)
-            cache[key] = self._ceil_seconds(deadline)
-        return cache[key]
+        missing = [hours for hours in dict.fromkeys(hours_list) if hours and (calendar.id, start, hours) not in cache]
+        if missing:
+            planned = self._sla_plan_calendar(calendar, start, missing) if calendar else {}
+            for hours in missing:
+                cache[calendar.id, start, hours] = self._ceil_seconds(
+                    planned.get(hours) or start + timedelta(hours=hours)
+                )
+        return [cache[calendar.id, start, hours] if hours else False for hours in hours_list]
+
+    @api.model
+    def _sla_plan_calendar(self, calendar, start, hours_list):
+        """The moments ``hours`` working hours of ``calendar`` after ``start``, for each ``hours``
+        of ``hours_list``, as ``resource.calendar.plan_hours`` (public holidays excluded) gives
+        them one by one, but walking the calendar's working intervals once for all of them. A
+        number of hours not reached within the same horizon as ``plan_hours`` is left out.
+
+        :rtype: dict
+        """
+        revert = to_timezone(start.tzinfo)
+        day = localized(start)
+        # what is left of each number of hours, decreased interval by interval as plan_hours does
+        remaining = {hours: hours for hours in hours_list}
+        planned = {}
+        window = timedelta(days=14)
+        no_resource = self.env['resource.resource']
+        for index in range(100):
+            begin = day + window * index
+            intervals = calendar._work_intervals_batch(begin, begin + window, resources=no_resource)[False]
+            for interval_start, interval_stop, _meta in intervals:
+                interval_hours = (interval_stop - interval_start).total_seconds() / 3600
+                for hours, left in list(remaining.items()):
+                    if left <= interval_hours:
+                        planned[hours] = revert(interval_start + timedelta(hours=left))
+                        del remaining[hours]
+                    else:
+                        remaining[hours] = left - interval_hours
+                if not remaining:
+                    return planned
+        return planned
 
     @api.model
     def _ceil_seconds(self, moment):

@@ -20,23 +20,6 @@ class CabinetStage(models.Model):
         help="Requests refused by their approver close in this stage (it should be a closing stage).",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        stages = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return stages
-
-    def write(self, vals):
-        res = super().write(vals)
-        if vals.keys() & {'category_ids', 'team_ids', 'active', 'sequence'}:
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
-        return res
-
     @api.model
     @tools.ormcache()
     def _workflows(self):
