@@ -178,6 +178,17 @@ class TestMailGateway(CabinetFactories, MailCommon):
         self.assertNotEqual(ack.attachment_ids, leaflet, "The message has a copy")
         self.assertEqual(template.attachment_ids, leaflet, "The template keeps its own file")
 
+    def test_acknowledgement_of_firm_without_email(self):
+        """A firm without an email address of its own sends from its mail domain's address: the
+        acknowledgement is still in the firm's name."""
+        self.company.email = False
+        self.assertTrue(self.company.email_formatted, "the mail domain's address")
+        with self.mock_mail_gateway():
+            ticket = self._process(email_from='Zoe Client <zoe@client.example>')
+        ack = ticket.message_ids.filtered(lambda m: m.message_type == 'auto_comment')
+        self.assertRecordValues(ack, [{'author_id': self.company.partner_id.id, 'partner_ids': ticket.partner_id.ids}])
+        self.assertEqual(len(self._mails), 1)
+
     def test_acknowledgement_disabled_per_team(self):
         self.team_a.use_acknowledgement = False
         with self.mock_mail_gateway():

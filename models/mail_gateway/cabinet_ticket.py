@@ -525,17 +525,15 @@ class CabinetTicket(models.Model):
             ),
         )[self.id]
         email_from = values.get('email_from') or False
-        # the author is the firm's contact, or the gateway's own when the template sends from
-        # its address (no email of the firm): known here, not looked up by address
+        # the author is the firm's contact when the template sends from the firm's address (its
+        # own, else its mail domain's), or the gateway's own: known here, not looked up by address
         sender = email_normalize(email_from) if email_from else False
-        author = next(
-            (
-                partner
-                for partner in (self.company_id.partner_id, ticket.env.user.partner_id)
-                if sender and sender == partner.email_normalized
-            ),
-            None,
-        )
+        company = self.company_id.sudo()
+        senders = {
+            email_normalize(company.email_formatted or ''): company.partner_id,
+            ticket.env.user.partner_id.email_normalized: ticket.env.user.partner_id,
+        }
+        author = senders.get(sender) if sender else None
         # the template's own files stay with it: the message gets copies, as the composer makes
         attachments = self.env['ir.attachment'].browse(values.get('attachment_ids') or [])
         attachment_ids = [
