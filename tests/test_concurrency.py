@@ -369,3 +369,48 @@ class TestConcurrentRuns(BaseCase):
             self.created.append(('cabinet.ticket', tickets.ids))
         self.assertEqual(len(tickets), 1, "one ticket for one email")
         self.assertEqual(self._count('mail.message', [('message_id', '=', message_id)]), 1)
+
+    def test_same_reply_delivered_twice_at_once(self):
+        """The same answer of the party (same Message-Id) reaching two gateways at once is posted
+        once on its ticket: the second delivery waits for the first, then fails and is delivered
+        again later, when it is recognised as known."""
+        opening_id = f'<{uuid.uuid4().hex}@party.example>'
+        reply_id = f'<{uuid.uuid4().hex}@party.example>'
+
+        def email(message_id, subject, extra=''):
+            return MAIL_TEMPLATE_PLAIN.format(
+                return_path=self.contact_email,
+                to=f'requests@{self.team.id}.firm.example',
+                cc='',
+                email_from=self.contact_email,
+                subject=subject,
+                date='Fri, 10 Aug 2012 14:16:26 +0000',
+                msg_id=message_id,
+                extra=extra,
+            )
+
+        values = {'team_id': self.team.id}
+        with self._cursor() as env:
+            env['mail.thread'].message_process('cabinet.ticket', email(opening_id, f"{self.mark} reply"), values)
+            ticket = env['cabinet.ticket'].search([('name', '=', f"{self.mark} reply")])
+            self.created.append(('cabinet.ticket', ticket.ids))
+        self.assertEqual(len(ticket), 1)
+        reply = email(reply_id, f"Re: {self.mark} reply", f'In-Reply-To: {opening_id}\nReferences: {opening_id}\n')
+        errors = []
+        with self._cursor() as env_a:
+            env_a['mail.thread'].message_process('cabinet.ticket', reply, custom_values=values)
+            with self._cursor() as env_b:
+                env_b.cr.execute(SQL("SET lock_timeout = %s", LOCK_TIMEOUT))
+                try:
+                    env_b['mail.thread'].message_process('cabinet.ticket', reply, custom_values=values)
+                except Exception as error:
+                    errors.append(error)
+                    env_b.cr.rollback()
+                finally:
+                    env_b.cr.execute(SQL("RESET lock_timeout"))
+        self.assertTrue(errors, "the second delivery did not post the answer again: it failed")
+        # delivered again later, as the mail transfer agent does after a failure
+        with self._cursor() as env:
+            env['mail.thread'].message_process('cabinet.ticket', reply, custom_values=values)
+        self.assertEqual(self._count('mail.message', [('message_id', '=', reply_id)]), 1, "one message, once")
+        self.assertEqual(self._count('cabinet.ticket', [('name', 'like', f"{self.mark} reply")]), 1)

@@ -5,6 +5,8 @@ party's type.
 ``is_confidential`` and ``category_team_id`` (read by the record rules) and ``party_type`` (shown
 in the list of tickets), stored related fields of the ticket from now on, are filled here in one
 statement each, before the module's update: the ORM would otherwise compute them ticket by ticket.
+Copies of an email posted twice on the same ticket (the same email delivered twice at once) lose
+their Message-ID's exclusivity before the unique index on it is created: the first one keeps it.
 """
 
 from odoo.tools import SQL
@@ -45,8 +47,26 @@ def _fill_ticket_party_type_column(cr):
     )
 
 
+def _mark_duplicate_ticket_emails(cr):
+    """Give the later copies of an email posted twice on a ticket a Message-ID of their own, so
+    that ``mail_message._cabinet_ticket_email_uniq`` can be created: replies keep threading on the
+    first copy."""
+    cr.execute(
+        SQL("""
+            UPDATE mail_message copy
+               SET message_id = copy.message_id || '-copy-' || copy.id
+              FROM mail_message first
+             WHERE copy.model = 'cabinet.ticket' AND copy.message_type = 'email'
+               AND first.model = 'cabinet.ticket' AND first.message_type = 'email'
+               AND first.res_id = copy.res_id AND first.message_id = copy.message_id
+               AND first.id < copy.id
+        """)
+    )
+
+
 def migrate(cr, version):
     if not version:
         return
     _fill_ticket_confidentiality_columns(cr)
     _fill_ticket_party_type_column(cr)
+    _mark_duplicate_ticket_emails(cr)

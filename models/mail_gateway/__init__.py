@@ -3,3 +3,4 @@ from . import cabinet_mail_pending
 from . import cabinet_ticket
 from . import mail_thread
 from . import mail_alias_domain
+from . import mail_message
