@@ -286,10 +286,43 @@ class CabinetTicket(models.Model):
                 vals['number'] = number
         # an assignee chosen by hand must be able to read the ticket: checked once per assignee
         for user_id, user_vals in chosen_assignees.items():
-            self.browse().concat(*(self.browse()._preview(vals) for vals in user_vals))._check_assignee(
-                self.env['res.users'].browse(user_id)
-            )
+            self._check_assignee_values(self.env['res.users'].browse(user_id), user_vals)
         return super().create(vals_list)
+
+    def _add_precomputed_values(self, vals_list):
+        # The fields computed before saving are computed on new records made of the values, which
+        # hold their defaults already: a field they read that the values leave out has no default,
+        # yet the ORM would ask for it again, record by record and field by field. It is given
+        # empty, as the ORM would find it, for the time of the computation.
+        fnames = self._precompute_read_fnames()
+        added = []
+        for vals in vals_list:
+            empty = [fname for fname in fnames if fname not in vals]
+            vals.update(dict.fromkeys(empty, False))
+            added.append(empty)
+        try:
+            return super()._add_precomputed_values(vals_list)
+        finally:
+            for vals, empty in zip(vals_list, added, strict=True):
+                for fname in empty:
+                    vals.pop(fname, None)
+
+    @api.model
+    def _precompute_read_fnames(self):
+        """Names of the stored fields without computation that the fields computed before saving
+        (``precompute``) read: those they depend on."""
+        fnames = set()
+        for field in self._fields.values():
+            if field.precompute:
+                fnames.update(path.split('.')[0] for path in self.pool.field_depends[field])
+        return frozenset(
+            fname
+            for fname in fnames
+            if fname in self._fields
+            and self._fields[fname].column_type
+            and not (self._fields[fname].compute or self._fields[fname].related)
+            and fname not in models.MAGIC_COLUMNS
+        )
 
     def _check_company(self, fnames=None):
         # linked records of no company (most contacts) suit every company: nothing to check for them;
@@ -568,6 +601,32 @@ class CabinetTicket(models.Model):
                     ticket=", ".join(unreadable.mapped('display_name')),
                 )
             )
+
+    @api.model
+    def _check_assignee_values(self, user, vals_list):
+        """``_check_assignee`` of the tickets creating ``vals_list`` would give, once per kind of
+        ticket: tickets whose values agree on every field the record rules of ``user`` look at
+        (``_cabinet_readable_fnames``) pass or fail alike, one of each kind is checked; all of
+        them if one fails, so that the error names every ticket at fault.
+
+        :param user: ``res.users`` record
+        :param list vals_list: values of a create
+        """
+        fnames = self._cabinet_readable_fnames(user)
+        kinds = {}
+        if fnames is None:
+            kinds = dict(enumerate(vals_list))
+        else:
+            missing = object()
+            fnames = sorted(fnames)
+            for vals in vals_list:
+                kinds.setdefault(tuple(repr(vals.get(fname, missing)) for fname in fnames), vals)
+        try:
+            self.browse().concat(*(self.browse()._preview(vals) for vals in kinds.values()))._check_assignee(user)
+        except UserError:
+            if len(kinds) < len(vals_list):
+                self.browse().concat(*(self.browse()._preview(vals) for vals in vals_list))._check_assignee(user)
+            raise
 
     @api.model
     def _is_staff(self, partner):

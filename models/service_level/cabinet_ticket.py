@@ -157,8 +157,13 @@ class CabinetTicket(models.Model):
     @api.depends('team_id', 'category_id.sla_policy_id', 'priority')
     def _compute_sla_policy_id(self):
         policies = self.env['cabinet.sla.policy'].search([('team_id', 'in', self.team_id.ids)])
+        # matched once per team, request type and priority (what ``_sla_match_policy`` looks at)
+        matched = {}
         for ticket in self:
-            ticket.sla_policy_id = ticket._sla_match_policy(policies)
+            key = (ticket.team_id, ticket.category_id, ticket.priority)
+            if key not in matched:
+                matched[key] = ticket._sla_match_policy(policies)
+            ticket.sla_policy_id = matched[key]
 
     @api.depends(
         'create_date',
@@ -222,6 +227,11 @@ class CabinetTicket(models.Model):
             if ticket.reminder_date_manual != manual:
                 # sudo: the marker follows whatever reminder date the user may set
                 ticket.sudo().reminder_date_manual = manual
+
+    @api.model
+    def _precompute_read_fnames(self):
+        # the reminder date computed before saving keeps one chosen by hand
+        return super()._precompute_read_fnames() | {'reminder_date_manual'}
 
     @api.depends('date_deadline')
     def _compute_deadline_reminder_date(self):
