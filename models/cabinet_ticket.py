@@ -1,4 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import copy
 import logging
 from collections import defaultdict
 
@@ -10,6 +11,9 @@ from odoo.tools import format_date
 from .const import CHANNELS, PRIORITIES
 
 _logger = logging.getLogger(__name__)
+
+# Key, in the cursor's cache, of the defaults of the tickets being created (``_prepare_create_values``)
+DEFAULTS_MEMO = 'cabinet_ticket_defaults'
 
 
 class CabinetTicket(models.Model):
@@ -288,6 +292,36 @@ class CabinetTicket(models.Model):
         for user_id, user_vals in chosen_assignees.items():
             self._check_assignee_values(self.env['res.users'].browse(user_id), user_vals)
         return super().create(vals_list)
+
+    def _prepare_create_values(self, vals_list):
+        # the tickets of a batch leaving out the same fields get the same defaults (the defaults of
+        # a ticket depend on the context only): asked once per set of such fields, not per ticket
+        cache = self.env.cr.cache
+        outer = cache.get(DEFAULTS_MEMO)
+        cache[DEFAULTS_MEMO] = (self.env, {})
+        try:
+            return super()._prepare_create_values(vals_list)
+        finally:
+            if outer is None:
+                cache.pop(DEFAULTS_MEMO, None)
+            else:
+                cache[DEFAULTS_MEMO] = outer
+
+    @api.model
+    def _add_missing_default_values(self, values):
+        memo_env, memo = self.env.cr.cache.get(DEFAULTS_MEMO, (None, None))
+        if memo_env is not self.env:
+            return super()._add_missing_default_values(values)
+        missing = frozenset(self._fields.keys() - values.keys())
+        if missing not in memo:
+            completed = super()._add_missing_default_values(values)
+            memo[missing] = {fname: value for fname, value in completed.items() if fname not in values}
+        # each ticket its own lists (x2many commands), never one shared with another ticket
+        defaults = {
+            fname: copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+            for fname, value in memo[missing].items()
+        }
+        return {**defaults, **values}
 
     def _add_precomputed_values(self, vals_list):
         # The fields computed before saving are computed on new records made of the values, which

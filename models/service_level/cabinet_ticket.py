@@ -157,13 +157,10 @@ class CabinetTicket(models.Model):
     @api.depends('team_id', 'category_id.sla_policy_id', 'priority')
     def _compute_sla_policy_id(self):
         policies = self.env['cabinet.sla.policy'].search([('team_id', 'in', self.team_id.ids)])
-        # matched once per team, request type and priority (what ``_sla_match_policy`` looks at)
-        matched = {}
-        for ticket in self:
-            key = (ticket.team_id, ticket.category_id, ticket.priority)
-            if key not in matched:
-                matched[key] = ticket._sla_match_policy(policies)
-            ticket.sla_policy_id = matched[key]
+        # matched once per team, request type and priority (what ``_sla_match_policy`` looks at),
+        # and given to all those tickets at once
+        for tickets in self.grouped(lambda ticket: (ticket.team_id, ticket.category_id, ticket.priority)).values():
+            tickets.sla_policy_id = tickets[0]._sla_match_policy(policies)
 
     @api.depends(
         'create_date',
@@ -175,24 +172,35 @@ class CabinetTicket(models.Model):
     )
     def _compute_sla_deadlines(self):
         plans = {}
-        for ticket in self:
+        calendars = {}  # by team, policy and company: what ``_sla_calendar`` looks at
+
+        def deadlines(ticket):
             policy = ticket.sla_policy_id
             if not policy:
-                ticket.sla_response_deadline = ticket.sla_resolve_deadline = False
-                continue
+                return False, False
             # before the ticket is saved (precompute), its creation date will be the transaction's time
             start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
-            calendar = ticket._sla_calendar()
+            key = (ticket.team_id, policy, ticket.company_id)
+            if key not in calendars:
+                calendars[key] = ticket._sla_calendar()
+            calendar = calendars[key]
             # the working time spent in paused stages does not count: the deadlines move by it
-            ticket.sla_response_deadline = self._sla_plan(
-                calendar,
-                start,
-                policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
-                plans,
+            return (
+                self._sla_plan(
+                    calendar,
+                    start,
+                    policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
+                    plans,
+                ),
+                self._sla_plan(
+                    calendar, start, policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours, plans
+                ),
             )
-            ticket.sla_resolve_deadline = self._sla_plan(
-                calendar, start, policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours, plans
-            )
+
+        # tickets created together mostly share their deadlines: given to all of them at once
+        for (response_deadline, resolve_deadline), tickets in self.grouped(deadlines).items():
+            tickets.sla_response_deadline = response_deadline
+            tickets.sla_resolve_deadline = resolve_deadline
 
     @api.depends(
         'sla_policy_id',
@@ -209,15 +217,19 @@ class CabinetTicket(models.Model):
     )
     def _compute_sla_status(self):
         now = fields.Datetime.now()
-        for ticket in self:
-            ticket.sla_status, ticket.sla_next_check, _breaches = ticket._sla_evaluate(now)
+        for (status, next_check), tickets in self.grouped(lambda ticket: ticket._sla_evaluate(now)[:2]).items():
+            tickets.sla_status = status
+            tickets.sla_next_check = next_check
 
     @api.depends('date_deadline')
     def _compute_reminder_date(self):
         # a reminder date chosen by hand stays; the default one follows the promised deadline
         defaults = self._default_reminder_dates()
-        for ticket in self:
-            ticket.reminder_date = ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket]
+        grouped = self.grouped(
+            lambda ticket: ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket]
+        )
+        for reminder_date, tickets in grouped.items():
+            tickets.reminder_date = reminder_date
 
     def _inverse_reminder_date(self):
         # a reminder date is the user's own unless it is the one the promised deadline gives
@@ -236,8 +248,7 @@ class CabinetTicket(models.Model):
     @api.depends('date_deadline')
     def _compute_deadline_reminder_date(self):
         # a new deadline deserves its own announcement
-        for ticket in self:
-            ticket.deadline_reminder_date = False
+        self.deadline_reminder_date = False
 
     @api.model_create_multi
     def create(self, vals_list):
