@@ -640,8 +640,8 @@ class CabinetTicket(models.Model):
     def _check_assignee_values(self, user, vals_list):
         """``_check_assignee`` of the tickets creating ``vals_list`` would give, once per kind of
         ticket: tickets whose values agree on every field the record rules of ``user`` look at
-        (``_cabinet_readable_fnames``) pass or fail alike, one of each kind is checked; all of
-        them if one fails, so that the error names every ticket at fault.
+        (``_cabinet_readable_fnames``) pass or fail alike, one of each kind is checked, on those
+        values only; all of them if one fails, so that the error names every ticket at fault.
 
         :param user: ``res.users`` record
         :param list vals_list: values of a create
@@ -654,11 +654,14 @@ class CabinetTicket(models.Model):
             missing = object()
             fnames = sorted(fnames)
             for vals in vals_list:
-                kinds.setdefault(tuple(repr(vals.get(fname, missing)) for fname in fnames), vals)
+                key = tuple(repr(vals.get(fname, missing)) for fname in fnames)
+                if key not in kinds:
+                    # what the rules look at is enough to decide
+                    kinds[key] = {fname: vals[fname] for fname in fnames if fname in vals}
         try:
             self.browse().concat(*(self.browse()._preview(vals) for vals in kinds.values()))._check_assignee(user)
         except UserError:
-            if len(kinds) < len(vals_list):
+            if fnames is not None:
                 self.browse().concat(*(self.browse()._preview(vals) for vals in vals_list))._check_assignee(user)
             raise
 
