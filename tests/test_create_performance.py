@@ -217,7 +217,12 @@ class TestCreatePerformance(CabinetCommon):
         )
         self.team_a.member_ids |= outsider
         values = [
-            {'name': f"Roof {index}", 'partner_id': self.contact_a.id, 'team_id': self.team_a.id, 'user_id': outsider.id}
+            {
+                'name': f"Roof {index}",
+                'partner_id': self.contact_a.id,
+                'team_id': self.team_a.id,
+                'user_id': outsider.id,
+            }
             for index in range(3)
         ] + [
             {
@@ -253,7 +258,8 @@ class TestCreatePerformance(CabinetCommon):
         # what the service levels read before saving is left out of the saved values
         self.env.flush_all()
         self.env.cr.execute(
-            "SELECT COUNT(*) FROM cabinet_ticket WHERE id IN %s AND sla_paused_hours IS NULL AND closed_by_party IS NULL",
+            "SELECT COUNT(*) FROM cabinet_ticket"
+            " WHERE id IN %s AND sla_paused_hours IS NULL AND closed_by_party IS NULL",
             [tuple(tickets.ids)],
         )
         self.assertEqual(self.env.cr.fetchone()[0], 4)

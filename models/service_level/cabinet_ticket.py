@@ -225,9 +225,7 @@ class CabinetTicket(models.Model):
     def _compute_reminder_date(self):
         # a reminder date chosen by hand stays; the default one follows the promised deadline
         defaults = self._default_reminder_dates()
-        grouped = self.grouped(
-            lambda ticket: ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket]
-        )
+        grouped = self.grouped(lambda ticket: ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket])
         for reminder_date, tickets in grouped.items():
             tickets.reminder_date = reminder_date
 
