@@ -295,7 +295,10 @@ class CabinetTicket(models.Model):
 
     def _prepare_create_values(self, vals_list):
         # the tickets of a batch leaving out the same fields get the same defaults (the defaults of
-        # a ticket depend on the context only): asked once per set of such fields, not per ticket
+        # a ticket depend on the context only): asked once per set of such fields, not per ticket;
+        # the defaults of properties depend on the values
+        if any(field.type == 'properties' for field in self._fields.values()):
+            return super()._prepare_create_values(vals_list)
         cache = self.env.cr.cache
         outer = cache.get(DEFAULTS_MEMO)
         cache[DEFAULTS_MEMO] = (self.env, {})
