@@ -1,4 +1,5 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
+import copy
 import logging
 from collections import defaultdict
 
@@ -10,6 +11,9 @@ from odoo.tools import format_date
 from .const import CHANNELS, PRIORITIES
 
 _logger = logging.getLogger(__name__)
+
+# Key, in the cursor's cache, of the defaults of the tickets being created (``_prepare_create_values``)
+DEFAULTS_MEMO = 'cabinet_ticket_defaults'
 
 
 class CabinetTicket(models.Model):
@@ -286,10 +290,81 @@ class CabinetTicket(models.Model):
                 vals['number'] = number
         # an assignee chosen by hand must be able to read the ticket: checked once per assignee
         for user_id, user_vals in chosen_assignees.items():
-            self.browse().concat(*(self.browse()._preview(vals) for vals in user_vals))._check_assignee(
-                self.env['res.users'].browse(user_id)
-            )
+            self._check_assignee_values(self.env['res.users'].browse(user_id), user_vals)
         return super().create(vals_list)
+
+    def _prepare_create_values(self, vals_list):
+        # the tickets of a batch leaving out the same fields get the same defaults (the defaults of
+        # a ticket depend on the context only): asked once per set of such fields, not per ticket;
+        # the defaults of properties depend on the values
+        if any(field.type == 'properties' for field in self._fields.values()):
+            return super()._prepare_create_values(vals_list)
+        cache = self.env.cr.cache
+        outer = cache.get(DEFAULTS_MEMO)
+        cache[DEFAULTS_MEMO] = (self.env, {})
+        try:
+            return super()._prepare_create_values(vals_list)
+        finally:
+            if outer is None:
+                cache.pop(DEFAULTS_MEMO, None)
+            else:
+                cache[DEFAULTS_MEMO] = outer
+
+    @api.model
+    def _add_missing_default_values(self, values):
+        memo_env, memo = self.env.cr.cache.get(DEFAULTS_MEMO, (None, None))
+        if memo_env is not self.env:
+            return super()._add_missing_default_values(values)
+        missing = frozenset(self._fields.keys() - values.keys())
+        if missing not in memo:
+            completed = super()._add_missing_default_values(values)
+            memo[missing] = {fname: value for fname, value in completed.items() if fname not in values}
+        # each ticket its own lists (x2many commands), never one shared with another ticket
+        defaults = {
+            fname: copy.deepcopy(value) if isinstance(value, (list, dict)) else value
+            for fname, value in memo[missing].items()
+        }
+        return {**defaults, **values}
+
+    def _add_precomputed_values(self, vals_list):
+        # The fields computed before saving are computed on new records made of the values, which
+        # hold their defaults already: a field they read that the values leave out has no default,
+        # yet the ORM would ask for it again, record by record and field by field. It is given
+        # empty, as the ORM would find it, for the time of the computation.
+        # When those fields are all computed as superuser (``compute_sudo``), their values are
+        # read back as such, without checking the access to each field of each record.
+        fnames = self._precompute_read_fnames()
+        added = []
+        for vals in vals_list:
+            empty = [fname for fname in fnames if fname not in vals]
+            vals.update(dict.fromkeys(empty, False))
+            added.append(empty)
+        computing = self
+        if all(field.compute_sudo for field in self._fields.values() if field.precompute):
+            computing = self.sudo()
+        try:
+            return super(CabinetTicket, computing)._add_precomputed_values(vals_list)
+        finally:
+            for vals, empty in zip(vals_list, added, strict=True):
+                for fname in empty:
+                    vals.pop(fname, None)
+
+    @api.model
+    def _precompute_read_fnames(self):
+        """Names of the stored fields without computation that the fields computed before saving
+        (``precompute``) read: those they depend on."""
+        fnames = set()
+        for field in self._fields.values():
+            if field.precompute:
+                fnames.update(path.split('.')[0] for path in self.pool.field_depends[field])
+        return frozenset(
+            fname
+            for fname in fnames
+            if fname in self._fields
+            and self._fields[fname].column_type
+            and not (self._fields[fname].compute or self._fields[fname].related)
+            and fname not in models.MAGIC_COLUMNS
+        )
 
     def _check_company(self, fnames=None):
         # linked records of no company (most contacts) suit every company: nothing to check for them;
@@ -564,6 +639,35 @@ class CabinetTicket(models.Model):
                     ticket=", ".join(unreadable.mapped('display_name')),
                 )
             )
+
+    @api.model
+    def _check_assignee_values(self, user, vals_list):
+        """``_check_assignee`` of the tickets creating ``vals_list`` would give, once per kind of
+        ticket: tickets whose values agree on every field the record rules of ``user`` look at
+        (``_cabinet_readable_fnames``) pass or fail alike, one of each kind is checked, on those
+        values only; all of them if one fails, so that the error names every ticket at fault.
+
+        :param user: ``res.users`` record
+        :param list vals_list: values of a create
+        """
+        fnames = self._cabinet_readable_fnames(user)
+        kinds = {}
+        if fnames is None:
+            kinds = dict(enumerate(vals_list))
+        else:
+            missing = object()
+            fnames = sorted(fnames)
+            for vals in vals_list:
+                key = tuple(repr(vals.get(fname, missing)) for fname in fnames)
+                if key not in kinds:
+                    # what the rules look at is enough to decide
+                    kinds[key] = {fname: vals[fname] for fname in fnames if fname in vals}
+        try:
+            self.browse().concat(*(self.browse()._preview(vals) for vals in kinds.values()))._check_assignee(user)
+        except UserError:
+            if fnames is not None:
+                self.browse().concat(*(self.browse()._preview(vals) for vals in vals_list))._check_assignee(user)
+            raise
 
     @api.model
     def _is_staff(self, partner):

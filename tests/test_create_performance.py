@@ -248,3 +248,59 @@ class TestCreatePerformance(CabinetCommon):
                     },
                 ]
             )
+
+    def test_batch_assignee_refusal_names_every_ticket(self):
+        """Tickets of a batch alike for the assignee's access are checked once, yet a refusal
+        names each of them, and none of those the assignee may read."""
+        hr_team = self.category_hr.team_id
+        outsider = new_test_user(
+            self.env, login='cab_outsider', name="Otto Outsider", groups='cabinet_helpdesk.group_cabinet_user'
+        )
+        self.team_a.member_ids |= outsider
+        values = [
+            {
+                'name': f"Roof {index}",
+                'partner_id': self.contact_a.id,
+                'team_id': self.team_a.id,
+                'user_id': outsider.id,
+            }
+            for index in range(3)
+        ] + [
+            {
+                'name': f"HR question {index}",
+                'partner_id': self.user_employee.partner_id.id,
+                'category_id': self.category_hr.id,
+                'team_id': hr_team.id,
+                'user_id': outsider.id,
+            }
+            for index in range(3)
+        ]
+        with self.assertRaises(UserError) as caught:
+            self.env['cabinet.ticket'].create(values)
+        message = str(caught.exception)
+        for index in range(3):
+            self.assertIn(f"HR question {index}", message)
+            self.assertNotIn(f"Roof {index}", message)
+        tickets = self.env['cabinet.ticket'].create(values[:3])
+        self.assertEqual(tickets.user_id, outsider)
+
+    def test_batch_defaults_per_ticket(self):
+        """Defaults given to a batch reach each of its tickets, none sharing another's values."""
+        Ticket = self.env['cabinet.ticket'].with_context(
+            default_tag_ids=self.tag.ids, default_team_id=self.team_a.id, tracking_disable=True
+        )
+        tickets = Ticket.create(
+            [{'name': f"Default {index}", 'partner_id': self.contact_a.id} for index in range(3)]
+            + [{'name': "Own tags", 'partner_id': self.contact_a.id, 'tag_ids': [Command.clear()]}]
+        )
+        self.assertEqual([ticket.tag_ids for ticket in tickets], [self.tag] * 3 + [self.tag.browse()])
+        self.assertEqual(tickets.team_id, self.team_a)
+        self.assertEqual(len(set(tickets.sudo().mapped('access_token'))), 4, "Each ticket has its own access token")
+        # what the service levels read before saving is left out of the saved values
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT COUNT(*) FROM cabinet_ticket"
+            " WHERE id IN %s AND sla_paused_hours IS NULL AND closed_by_party IS NULL",
+            [tuple(tickets.ids)],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 4)

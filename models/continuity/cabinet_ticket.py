@@ -19,6 +19,8 @@ class CabinetTicket(models.Model):
         now = fields.Datetime.now()
         for team, team_tickets in assigned.grouped('team_id').items():
             absent = team_tickets.user_id._cabinet_absent_at(now, team.company_id, team.resource_calendar_id)
+            if not absent:
+                continue
             for ticket in team_tickets:
                 if ticket.user_id in absent:
                     ticket._hand_over_from_absent()

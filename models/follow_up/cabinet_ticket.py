@@ -38,9 +38,10 @@ class CabinetTicket(models.Model):
     def _compute_waiting_since(self):
         waiting = self._waiting_party_stages()
         now = fields.Datetime.now()
-        for ticket in self:
-            ticket.waiting_since = now if ticket.stage_id in waiting else False
-            ticket.inactive_reminder_date = False
+        tickets_waiting = self.filtered(lambda ticket: ticket.stage_id in waiting)
+        tickets_waiting.waiting_since = now
+        (self - tickets_waiting).waiting_since = False
+        self.inactive_reminder_date = False
 
     def _message_post_after_hook(self, message, msg_values):
         """A public message of the party on a ticket waiting for them restarts the clock of the

@@ -46,17 +46,16 @@ class CabinetTicket(models.Model):
 
     @api.depends('category_id.legal_basis')
     def _compute_legal_basis(self):
-        for ticket in self:
-            ticket.legal_basis = ticket.category_id.legal_basis or 'contract'
+        for category, tickets in self.grouped('category_id').items():
+            tickets.legal_basis = category.legal_basis or 'contract'
 
     @api.depends('closed_date', 'category_id.retention_policy_id.period_months')
     def _compute_retention_date(self):
-        for ticket in self:
+        closed = self.filtered(lambda ticket: ticket.closed_date and ticket.category_id.retention_policy_id)
+        (self - closed).retention_date = False
+        for ticket in closed:
             policy = ticket.category_id.retention_policy_id
-            if ticket.closed_date and policy:
-                ticket.retention_date = ticket.closed_date.date() + relativedelta(months=policy.period_months)
-            else:
-                ticket.retention_date = False
+            ticket.retention_date = ticket.closed_date.date() + relativedelta(months=policy.period_months)
 
     @api.depends_context('uid')
     def _compute_cabinet_privacy_notice_pending(self):

@@ -316,6 +316,35 @@ class MailThread(models.AbstractModel):
             return self
         return self.sudo().with_context(active_test=False).filtered_domain(domain).with_env(self.env)
 
+    @api.model
+    def _cabinet_readable_fnames(self, user):
+        """Names of the fields the record rules of ``user`` on this model look at, with those
+        they are computed from: records agreeing on all of them are readable by ``user`` alike
+        (see ``_cabinet_filtered_readable``). ``None`` when that is not known, e.g. a rule looks at
+        a field computed from nothing.
+
+        :param user: ``res.users`` record
+        :rtype: frozenset or None
+        """
+        user_env = self.env(user=user.id, su=False, context=dict(self.env.context, allowed_company_ids=[]))
+        domain = user_env['ir.rule']._compute_domain(self._name, 'read')
+        todo = [condition.field_expr.split('.')[0] for condition in domain.iter_conditions()]
+        fnames = set()
+        while todo:
+            fname = todo.pop()
+            if fname in fnames or fname == 'id':
+                continue
+            field = self._fields.get(fname)
+            if field is None:
+                return None
+            fnames.add(fname)
+            if field.compute or field.related:
+                depends = self.pool.field_depends[field]
+                if not depends:
+                    return None
+                todo.extend(path.split('.')[0] for path in depends)
+        return frozenset(fnames)
+
     def _cabinet_staff_readers(self, partners, known_users=None):
         """Return the partners of ``partners`` having an internal user who may read this record
         with their own rights (see ``_cabinet_filtered_readable``); the current user's partner is

@@ -159,8 +159,10 @@ class CabinetTicket(models.Model):
     def _compute_sla_policy_id(self):
         Policy = self.env['cabinet.sla.policy']
         policies = Policy.browse(Policy._team_policy_ids(tuple(sorted(self.team_id.ids))))
-        for ticket in self:
-            ticket.sla_policy_id = ticket._sla_match_policy(policies)
+        # matched once per team, request type and priority (what ``_sla_match_policy`` looks at),
+        # and given to all those tickets at once
+        for tickets in self.grouped(lambda ticket: (ticket.team_id, ticket.category_id, ticket.priority)).values():
+            tickets.sla_policy_id = tickets[0]._sla_match_policy(policies)
 
     @api.depends(
         'create_date',
@@ -172,24 +174,35 @@ class CabinetTicket(models.Model):
     )
     def _compute_sla_deadlines(self):
         plans = {}
-        for ticket in self:
+        calendars = {}  # by team, policy and company: what ``_sla_calendar`` looks at
+
+        def deadlines(ticket):
             policy = ticket.sla_policy_id
             if not policy:
-                ticket.sla_response_deadline = ticket.sla_resolve_deadline = False
-                continue
+                return False, False
             # before the ticket is saved (precompute), its creation date will be the transaction's time
             start = (ticket.create_date or self.env.cr.now()).replace(microsecond=0)
-            calendar = ticket._sla_calendar()
+            key = (ticket.team_id, policy, ticket.company_id)
+            if key not in calendars:
+                calendars[key] = ticket._sla_calendar()
+            calendar = calendars[key]
             # the working time spent in paused stages does not count: the deadlines move by it
-            ticket.sla_response_deadline, ticket.sla_resolve_deadline = self._sla_plan_many(
-                calendar,
-                start,
-                [
-                    policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
-                    policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours,
-                ],
-                plans,
+            return tuple(
+                self._sla_plan_many(
+                    calendar,
+                    start,
+                    [
+                        policy.response_hours and policy.response_hours + ticket.sla_response_paused_hours,
+                        policy.resolve_hours and policy.resolve_hours + ticket.sla_paused_hours,
+                    ],
+                    plans,
+                )
             )
+
+        # tickets created together mostly share their deadlines: given to all of them at once
+        for (response_deadline, resolve_deadline), tickets in self.grouped(deadlines).items():
+            tickets.sla_response_deadline = response_deadline
+            tickets.sla_resolve_deadline = resolve_deadline
 
     @api.depends(
         'sla_policy_id',
@@ -206,15 +219,17 @@ class CabinetTicket(models.Model):
     )
     def _compute_sla_status(self):
         now = fields.Datetime.now()
-        for ticket in self:
-            ticket.sla_status, ticket.sla_next_check, _breaches = ticket._sla_evaluate(now)
+        for (status, next_check), tickets in self.grouped(lambda ticket: ticket._sla_evaluate(now)[:2]).items():
+            tickets.sla_status = status
+            tickets.sla_next_check = next_check
 
     @api.depends('date_deadline')
     def _compute_reminder_date(self):
         # a reminder date chosen by hand stays; the default one follows the promised deadline
         defaults = self._default_reminder_dates()
-        for ticket in self:
-            ticket.reminder_date = ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket]
+        grouped = self.grouped(lambda ticket: ticket.reminder_date if ticket.reminder_date_manual else defaults[ticket])
+        for reminder_date, tickets in grouped.items():
+            tickets.reminder_date = reminder_date
 
     def _inverse_reminder_date(self):
         # a reminder date is the user's own unless it is the one the promised deadline gives
@@ -225,11 +240,15 @@ class CabinetTicket(models.Model):
                 # sudo: the marker follows whatever reminder date the user may set
                 ticket.sudo().reminder_date_manual = manual
 
+    @api.model
+    def _precompute_read_fnames(self):
+        # the reminder date computed before saving keeps one chosen by hand
+        return super()._precompute_read_fnames() | {'reminder_date_manual'}
+
     @api.depends('date_deadline')
     def _compute_deadline_reminder_date(self):
         # a new deadline deserves its own announcement
-        for ticket in self:
-            ticket.deadline_reminder_date = False
+        self.deadline_reminder_date = False
 
     @api.model_create_multi
     def create(self, vals_list):

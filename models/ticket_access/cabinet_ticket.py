@@ -150,11 +150,10 @@ class CabinetTicket(models.Model):
         or by user-defined defaults (``ir.default``): create would otherwise take them."""
         if self.env.su:
             return
-        protected = self._protected_fields().intersection(fnames)
-        if not protected:
-            return
+        # the defaults given are few, the fields asked for many (all those a new ticket leaves out)
         ir_defaults = self.env['ir.default']._get_model_defaults(self._name)
-        if given := {fname for fname in protected if f'default_{fname}' in self.env.context or fname in ir_defaults}:
+        given = {key[8:] for key in self.env.context if key.startswith('default_')}.union(ir_defaults)
+        if given and (given := self._protected_fields().intersection(given).intersection(fnames)):
             self._refuse_protected(given)
 
     @api.model

@@ -132,7 +132,8 @@ class CabinetTicket(models.Model):
                 for ticket, given, vals in zip(tickets, priority_given, vals_list, strict=True)
                 if given and not (vals.get('urgency') and vals.get('impact')) and ticket.priority != '0'
             )
-            if claimed := claimed.filtered(lambda t: t.partner_id == self.env.user.partner_id):
+            partner = self.env.user.partner_id
+            if claimed := claimed.filtered(lambda t: t.partner_id == partner):
                 if refused := claimed - claimed._filter_handled():
                     raise AccessError(
                         self.env._(
@@ -141,8 +142,10 @@ class CabinetTicket(models.Model):
                             numbers=", ".join(refused.mapped('number')),
                         )
                     )
-        if to_approve := tickets.filtered(lambda ticket: ticket.category_id.approval_required):
-            to_approve._request_approval()
+        # the request types are looked at once, the tickets only when one of them needs an approval
+        if categories := tickets.category_id.filtered('approval_required'):
+            if to_approve := tickets.filtered(lambda ticket: ticket.category_id in categories):
+                to_approve._request_approval()
         return tickets
 
     def write(self, vals):
