@@ -107,6 +107,28 @@ class TestListPerformance(CabinetFactories, TransactionCase):
         else:
             self.assertEqual(groups, {self.team_a.id, self.team_b.id})
 
+    def test_group_order_follows_target_order(self):
+        """Groups by team follow the teams' order (sequence, then name), the ticket without team
+        last, reversed by a descending order; groups by stage the stages' order."""
+        self._create_ticket(self.contact_a, name="Nobody's yet", team_id=False)
+        Ticket = self.env['cabinet.ticket'].with_user(self.user_manager)
+
+        def team_groups(order=None):
+            groups = Ticket.web_read_group([], ['team_id'], ['__count'], order=order)['groups']
+            return [group['team_id'] and group['team_id'][0] for group in groups]
+
+        self.assertEqual(team_groups(), [self.team_a.id, self.team_b.id, False])
+        self.team_a.sequence = 20
+        self.assertEqual(team_groups(), [self.team_b.id, self.team_a.id, False])
+        self.assertEqual(team_groups('team_id desc'), [False, self.team_a.id, self.team_b.id])
+        self.team_a.sequence = self.team_b.sequence
+        self.team_b.name = "Appeals team"
+        self.assertEqual(team_groups(), [self.team_b.id, self.team_a.id, False])
+        groups = Ticket.web_read_group([], ['stage_id'], ['__count'])['groups']
+        stages = self.env['cabinet.stage'].browse(group['stage_id'][0] for group in groups)
+        self.assertEqual(stages.ids, stages.sorted(lambda stage: (stage.sequence, stage.id)).ids)
+        self.assertEqual(len(stages), 2)
+
     def test_rules_filter_on_ticket_columns(self):
         """The rules of a helpdesk user and of a manager compile to conditions on the ticket's own
         columns: no join of request types, teams or team members, so the indexes serve them."""
