@@ -101,10 +101,11 @@ class CabinetTicket(models.Model):
 
     @api.model
     def search_fetch(self, domain, field_names=None, offset=0, limit=None, order=None):
-        # a read of the records found (the list's web_search_read) checks them against the record
-        # rules in Python: fetch the columns the rules read with the others, or that check reads
-        # every other column of the page in a second query
-        if field_names is not None and not self.env.su:
+        # a read of the records found (the list's web_search_read, search_read) checks them against
+        # the record rules in Python: fetch the columns the rules read with the fields asked, or
+        # that check reads every other column of the page in a second query (a plain search, which
+        # fetches no field, stays so)
+        if field_names and not self.env.su:
             field_names = [*field_names, *(self._rule_field_names() - set(field_names))]
         return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
 
