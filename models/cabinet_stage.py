@@ -1,6 +1,7 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 
 class CabinetStage(models.Model):
@@ -47,3 +48,32 @@ class CabinetStage(models.Model):
             raise UserError(
                 self.env._("Tickets are still in this stage. Move them to another stage or archive the stage.")
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()  # _team_stage_ids
+        return stages
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.keys() & {'team_ids', 'active', 'sequence'}:
+            self.env.registry.clear_cache()  # _team_stage_ids
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _team_stage_ids
+        return res
+
+    @api.model
+    @tools.ormcache('team_id')
+    def _team_stage_ids(self, team_id):
+        """Ids of the active stages the team ``team_id`` uses (the shared ones and its own), in
+        order; without team (``False``), of the shared ones. Read once and cached: every list of
+        tickets offers the stages of each team on its page."""
+        domain = Domain('team_ids', '=', False)
+        if team_id:
+            domain |= Domain('team_ids', 'in', [team_id])
+        # sudo: stage configuration, the same for everyone
+        return tuple(self.sudo().search(domain, order='sequence, id').ids)

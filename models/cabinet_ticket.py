@@ -497,11 +497,17 @@ class CabinetTicket(models.Model):
     def _stages_for_team(self, team):
         """The stages ``team`` uses (the shared ones and its own), in order; without team, the
         shared ones."""
-        domain = Domain('team_ids', '=', False)
-        if team:
-            domain |= Domain('team_ids', 'in', team.ids)
-        # what deciding on a stage reads comes with the search
-        return self.env['cabinet.stage'].search_fetch(domain, None, order='sequence, id')
+        Stage = self.env['cabinet.stage']
+        stages = Stage.browse(Stage._team_stage_ids(team._origin.id))
+        # what deciding on a stage reads comes at once, by one query unless in cache already
+        stages.fetch(
+            [
+                name
+                for name, field in Stage._fields.items()
+                if field.prefetch is True and Stage._has_field_access(field, 'read')
+            ]
+        )
+        return stages
 
     @api.model
     def _closing_stage(self):

@@ -20,21 +20,10 @@ class CabinetStage(models.Model):
         help="Requests refused by their approver close in this stage (it should be a closing stage).",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        stages = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return stages
-
     def write(self, vals):
         res = super().write(vals)
-        if vals.keys() & {'category_ids', 'team_ids', 'active', 'sequence'}:
-            self.env.registry.clear_cache()
-        return res
-
-    def unlink(self):
-        res = super().unlink()
-        self.env.registry.clear_cache()
+        if 'category_ids' in vals:
+            self.env.registry.clear_cache()  # _workflows (the other changes clear it in the base model)
         return res
 
     @api.model
