@@ -84,12 +84,30 @@ class CabinetTicket(models.Model):
     # by team and stage without reading the closed ones
     _priority_id_idx = models.Index('(priority DESC, id DESC)')
     _open_team_stage_idx = models.Index('(team_id, stage_id) WHERE is_closed IS NOT TRUE')
+    # the groups by team and stage and the count of the list, whatever the filter on closing: the
+    # columns the rules read (company, confidentiality, handling team, assignee, requester,
+    # approval) are in the index, so that they are counted by an index-only scan, without reading
+    # the tickets (``_rule_field_names``)
+    _rules_team_stage_idx = models.Index(
+        '(team_id, stage_id) INCLUDE (is_closed, company_id, is_confidential, category_team_id, user_id, '
+        'partner_id, approval_state, approver_id) WHERE active IS TRUE'
+    )
 
     # One owner per rule, checked in create/write whatever the path (form, RPC, import, wizard):
     # protected fields are set by their owning code as superuser only; the requester is changed
     # by the handling staff only, within the party (managers move tickets between parties, with
     # a note); a requester who does not handle their ticket edits its subject and description
     # while it is new, and nothing else. No context key changes any of this.
+
+    @api.model
+    def search_fetch(self, domain, field_names=None, offset=0, limit=None, order=None):
+        # a read of the records found (the list's web_search_read, search_read) checks them against
+        # the record rules in Python: fetch the columns the rules read with the fields asked, or
+        # that check reads every other column of the page in a second query (a plain search, which
+        # fetches no field, stays so)
+        if field_names and not self.env.su:
+            field_names = [*field_names, *(self._rule_field_names() - set(field_names))]
+        return super().search_fetch(domain, field_names, offset=offset, limit=limit, order=order)
 
     @api.model
     def default_get(self, fields):
@@ -379,6 +397,17 @@ class CabinetTicket(models.Model):
         if self._filter_handled(user):
             return recipients_data
         return [r for r in recipients_data if r['id'] != requester.id]
+
+    @api.model
+    def _rule_field_names(self):
+        """Names of the ticket's own columns the current user's record rules for reading filter on,
+        among those the user may read."""
+        names = set()
+        for condition in self.env['ir.rule']._compute_domain(self._name, 'read').iter_conditions():
+            field = self._fields.get(condition.field_expr.split('.', 1)[0])
+            if field and field.store and field.column_type and self._has_field_access(field, 'read'):
+                names.add(field.name)
+        return names
 
     @api.model
     def _readable_query(self):
