@@ -491,7 +491,7 @@ class TestMailGateway(CabinetFactories, MailCommon):
         # attributed), notifying the team's leader of the email (in their inbox) and the ticket's
         # followers (requester, team); the reply to the (public) opening email is a public message,
         # no longer an internal note. Without the helper: see test_gateway_performance
-        with self.mock_mail_gateway(), self.assertQueryCount(__system__=60):
+        with self.mock_mail_gateway(), self.assertQueryCount(__system__=61):
             ticket = self._process(subject="Measured")
         self.env.invalidate_all()
         with self.mock_mail_gateway(), self.assertQueryCount(__system__=37):
