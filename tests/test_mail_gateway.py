@@ -216,8 +216,11 @@ class TestMailGateway(CabinetFactories, MailCommon):
 
     def test_loop_of_new_tickets_stopped(self):
         """Odoo's loop detection still stops a sender opening ticket after ticket (an auto-replier
-        answering the acknowledgements): counted on the tickets of the contacts having the address."""
+        answering the acknowledgements): counted on the tickets the contacts having the address
+        opened by email; those the firm filed for them by phone do not count."""
         self.env['ir.config_parameter'].sudo().set_param('mail.gateway.loop.threshold', 2)
+        for index in range(3):
+            self._create_ticket(self.contact_a, name=f"Called {index}", channel='phone')
         with self.mock_mail_gateway():
             first = self._process(subject="Loop 1")
             second = self._process(subject="Loop 2")

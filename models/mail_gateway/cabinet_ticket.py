@@ -398,11 +398,12 @@ class CabinetTicket(models.Model):
 
     @api.model
     def _detect_loop_sender_domain(self, email_from_normalized):
-        """Tickets opened by the sender of an incoming email, for Odoo's loop detection: those of
-        the contacts having the address (already looked up by the routing), rather than a search
-        of the requesters' addresses by pattern."""
+        """Tickets opened by the sender of an incoming email, for Odoo's loop detection: those
+        opened by email for the contacts having the address (already looked up by the routing),
+        rather than a search of the requesters' addresses by pattern. Tickets the firm filed for
+        them (phone, portal, staff) are not a mail loop, however many."""
         partners = self.env['mail.thread']._cabinet_mail_address_partners(email_from_normalized)
-        return [('partner_id', 'in', partners.ids)]
+        return [('partner_id', 'in', partners.ids), ('channel', '=', 'email')]
 
     @api.model
     def _mail_is_automated(self, message, message_dict):
