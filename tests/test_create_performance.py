@@ -36,12 +36,12 @@ class TestCreatePerformance(CabinetCommon):
     def test_create_as_manager_query_budget(self):
         """A manager files a ticket with assignee, request type, tag and priority: number, stage,
         service level, followers (creator, requester, team staff, assignee), the assignee's
-        email and the creation message."""
+        notice (queued) and the creation message."""
         # measured: 8 queries before the INSERT (request type, team, number, assignee's right to
         # read, tags, requester, service level's working time), 2 INSERTs, then mail:
-        # followers (6), the assignee's notification and email (~20), the creation message (~6),
-        # the assignee's absences
-        with self.assertQueryCount(cab_manager=44):
+        # followers (6), the assignee's notice and its place in the queue (~12), the creation
+        # message and its notification (~8), the assignee's absences
+        with self.assertQueryCount(cab_manager=37):
             ticket = self.env['cabinet.ticket'].create(self._manager_values())
         self.assertRecordValues(
             ticket,
@@ -66,7 +66,7 @@ class TestCreatePerformance(CabinetCommon):
         # measured: 8 queries before the INSERT, the INSERT, followers (4: the team's subtype
         # followers, the existing ones, INSERT of followers and of their subtypes), the creation
         # message and its notification (~8); the party's type is stored on the ticket (one more)
-        with self.assertQueryCount(cab_user=23):
+        with self.assertQueryCount(cab_user=22):
             ticket = self.env['cabinet.ticket'].create(
                 {
                     'name': "Budgeted",

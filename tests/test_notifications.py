@@ -134,6 +134,45 @@ class TestRequestNotifications(CabinetNotificationsCase):
         self.assertEqual(ticket.sudo().message_partner_ids, self.contact_a | self.firm_a)
         self.assertFalse(self._notified(ticket) & self.outsiders)
 
+    def test_assignment_notice_queued(self):
+        """A ticket given to someone tells them so: the notice's message is made at once, its email
+        by the scheduled messages' job, triggered for right after, so that saving the ticket does
+        not wait for the email."""
+        ticket = (
+            self.env['cabinet.ticket']
+            .with_user(self.user_manager)
+            .create({'name': "Roof survey", 'partner_id': self.contact_a.id, 'user_id': self.user_a.id})
+        )
+        notice = self.env['mail.message'].search(
+            [('model', '=', 'cabinet.ticket'), ('res_id', '=', ticket.id), ('message_type', '=', 'user_notification')]
+        )
+        self.assertEqual(notice.partner_ids, self.user_a.partner_id)
+        self.assertIn(ticket.display_name, notice.subject)
+        self.assertFalse(notice.notification_ids, "not sent while the ticket is saved")
+        scheduled = self.env['mail.message.schedule'].search([('mail_message_id', '=', notice.id)])
+        self.assertEqual(len(scheduled), 1)
+        self.assertLessEqual(scheduled.scheduled_datetime, fields.Datetime.now() + timedelta(seconds=1))
+        cron = self.env.ref('mail.ir_cron_send_scheduled_message')
+        self.assertTrue(
+            self.env['ir.cron.trigger'].search(
+                [('cron_id', '=', cron.id), ('call_at', '=', scheduled.scheduled_datetime)]
+            )
+        )
+        with self.mock_mail_gateway():
+            scheduled._send_notifications()
+        self.assertEqual(notice.notification_ids.res_partner_id, self.user_a.partner_id)
+        self.assertEqual(self._sent_to(), ['anna@firm.example'], "the assignee's email, to them alone")
+        # handing it over later is queued alike
+        ticket.with_user(self.user_manager).user_id = self.user_a2
+        self.assertTrue(
+            self.env['mail.message.schedule'].search(
+                [
+                    ('mail_message_id.res_id', '=', ticket.id),
+                    ('mail_message_id.partner_ids', 'in', self.user_a2.partner_id.ids),
+                ]
+            )
+        )
+
     def test_requester_changed_within_party_follows(self):
         ticket = self._create_ticket(self.contact_a, channel='phone')
         ticket.partner_id = self.contact_a2

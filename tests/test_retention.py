@@ -356,7 +356,7 @@ class TestRetention(CabinetRetentionCommon):
         self.env.invalidate_all()
         # measured: export clean-up, then one batch of three tickets (their followers and the team's
         # notifications wiped too, a fixed number of queries per batch)
-        with self.assertQueryCount(__system__=44):
+        with self.assertQueryCount(__system__=43):
             self._run_retention(batch_size=3, stop_after=1)
         self.assertTrue(all(tickets.mapped('anonymized')))
 

@@ -310,6 +310,6 @@ class TestTicketMerge(CabinetWizardCase):
         wizard = self._merge_wizard(self.t1 | self.t2 | self.t3)
         self.env.invalidate_all()
         # measured: 3 tickets, notes, history moved (the requesters follow the merged ticket), archived
-        with self.assertQueryCount(cab_user=91):
+        with self.assertQueryCount(cab_user=86):
             wizard.action_merge()
             self.env.flush_all()

@@ -108,7 +108,7 @@ class TestCabinetPerformance(CabinetCommon):
         # measured: the requester and the team's people follow (the access check of each included);
         # the party's type is stored on the ticket since 19.0.1.2.0 (one more query here, one less
         # in every list)
-        with self.assertQueryCount(cab_user=23):
+        with self.assertQueryCount(cab_user=22):
             self.env['cabinet.ticket'].create(
                 {
                     'name': "Budgeted",

@@ -1,5 +1,6 @@
 # License LGPL-3 (https://www.gnu.org/licenses/lgpl-3.0.html).
 import logging
+from datetime import timedelta
 
 from odoo import api, fields, models
 
@@ -68,6 +69,20 @@ class CabinetTicket(models.Model):
             defaults = self.env['mail.message.subtype'].default_subtypes(self._name)[0].ids
             followers.insert(0, (creator_id, list({*defaults, *given}), False))
         return followers
+
+    def _message_auto_subscribe_notify(self, partner_ids, template):
+        # the "you have been assigned" notice is queued: its message is made now, its email and
+        # inbox notification by the scheduled messages' job right after the ticket is saved, so
+        # that saving does not wait for the email's rendering
+        queued = self.with_context(cabinet_notify_queued=True)
+        return super(CabinetTicket, queued)._message_auto_subscribe_notify(partner_ids, template)
+
+    def message_notify(self, **kwargs):
+        if self.env.context.get('cabinet_notify_queued') and not kwargs.get('scheduled_date'):
+            # a moment after this transaction began: in the queue of scheduled messages (see
+            # ``mail.thread._is_notification_scheduled``), whose job is triggered for then
+            kwargs['scheduled_date'] = self.env.cr.now() + timedelta(seconds=1)
+        return super().message_notify(**kwargs)
 
     def _users_who_may_read(self, users):
         """Return those of ``users`` who may read all of these tickets, record rules included (a
