@@ -4,10 +4,9 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -25,8 +24,8 @@ class CabinetMandate(models.Model):
 
     What "covers" means is written once here, in three forms that must say the same: a domain
     of mandates (``_live_domain``, ``_covering_domain``), a test of one mandate
-    (``_is_live``, ``_covers``) and a subquery of tickets for record rules
-    (``_covered_tickets_sql``).
+    (``_is_live``, ``_covers``) and a domain of tickets for record rules
+    (``cabinet.ticket._search_mandate_agent_ids``).
     """
 
     _name = 'cabinet.mandate'
@@ -129,6 +128,18 @@ class CabinetMandate(models.Model):
             if mandate.principal_id.commercial_partner_id == mandate.agent_id.commercial_partner_id:
                 raise ValidationError(self.env._("A party cannot hold a mandate from itself."))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        mandates = super().create(vals_list)
+        # the portal rule of agents holds the mandates in force (``cabinet.ticket.mandate_agent_ids``)
+        self.env.registry.clear_cache()
+        return mandates
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # the portal rule of agents, see ``create``
+        return res
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_active(self):
         if any(mandate.state == 'active' for mandate in self):
@@ -150,6 +161,8 @@ class CabinetMandate(models.Model):
         # an active mandate past its end date still counts: its agent may hold links from before
         covered_before = {mandate: mandate._covered_tickets(live=False) for mandate in ending | narrowing}
         res = super().write(vals)
+        # the portal rule of agents holds the mandates in force (``cabinet.ticket.mandate_agent_ids``)
+        self.env.registry.clear_cache()
         if ending:
             ending._release_agent(ended=True)
         if narrowing:
@@ -276,37 +289,25 @@ class CabinetMandate(models.Model):
         return Ticket.search(domain)
 
     @api.model
-    def _covered_tickets_sql(self, agent_party_ids, date=None):
-        """SQL subquery of the ids of the tickets filed under a mandate held by one of
-        ``agent_party_ids`` that still covers them on ``date`` (today by default): the mandate
-        is in force (``_live_domain``), was given by the ticket's party, and its scope is
-        empty or holds the ticket's request type (``_covers``, ticket by ticket). Used by
-        the portal record rule through ``cabinet.ticket.mandate_agent_ids``.
+    @tools.ormcache('agent_party_ids', 'date')
+    def _live_mandates_of_agents(self, agent_party_ids, date):
+        """The mandates in force on ``date`` held by the agent parties ``agent_party_ids``, as
+        ``(mandate id, principal party id, request type ids of the scope)``: what the portal rule
+        of agents checks on each ticket (``cabinet.ticket._search_mandate_agent_ids``). Cached;
+        a change of a mandate or of a party's contacts clears it.
 
-        :param list agent_party_ids: ids of agent parties (commercial partners)
-        :rtype: SQL
+        :param tuple agent_party_ids: ids of agent parties (commercial partners), sorted
+        :rtype: tuple
         """
-        # sudo: the rule reads mandates the portal user has no access to; only ticket ids come out
-        Mandate = self.sudo()
-        live = Mandate._search(
-            Mandate._live_domain(date) & Domain('agent_id.commercial_partner_id', 'in', agent_party_ids)
+        # sudo: the rule reads mandates the portal user has no access to; only ids come out
+        Mandate = self.sudo().with_context(active_test=True)
+        mandates = Mandate.search(
+            Mandate._live_domain(date) & Domain('agent_id.commercial_partner_id', 'in', list(agent_party_ids)),
+            order='id',
         )
-        return SQL(
-            """
-            SELECT ticket.id
-              FROM cabinet_ticket ticket
-              JOIN cabinet_mandate mandate ON mandate.id = ticket.mandate_id
-              JOIN res_partner principal ON principal.id = mandate.principal_id
-             WHERE ticket.mandate_id IN %(live)s
-               AND principal.commercial_partner_id = ticket.commercial_partner_id
-               AND (
-                    NOT EXISTS (SELECT 1 FROM cabinet_mandate_category_rel scope
-                                 WHERE scope.mandate_id = mandate.id)
-                    OR EXISTS (SELECT 1 FROM cabinet_mandate_category_rel scope
-                                WHERE scope.mandate_id = mandate.id AND scope.category_id = ticket.category_id)
-               )
-            """,
-            live=live.subselect(),
+        return tuple(
+            (mandate.id, mandate.principal_id.commercial_partner_id.id, tuple(mandate.category_ids.ids))
+            for mandate in mandates
         )
 
     def _release_agent(self, ended=True):

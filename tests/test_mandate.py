@@ -326,3 +326,29 @@ class TestTicketMandate(CabinetMandateCase):
         mandate.action_revoke()
         with self.assertRaises(AccessError):
             filed.with_user(agent_portal).check_access('read')
+
+    def test_agent_portal_rule_on_ticket_columns(self):
+        """The portal rule of agents names the mandates in force and their scope: the database
+        finds an agent's tickets (and a party's own) by the ticket's indexed columns, with no
+        subquery over every ticket. A mandate given, narrowed or revoked applies at once."""
+        agent_portal = new_test_user(
+            self.env,
+            login='cab_agent_portal2',
+            name="Abel Agent",
+            email='abel@agency.example',
+            groups='base.group_portal',
+        )
+        agent_portal.partner_id.parent_id = self.agent
+        Ticket = self.env['cabinet.ticket'].with_user(agent_portal)
+        permit = self._create_ticket(self.contact_a, category_id=self.category_other.id, name="Permit")
+        self.assertFalse(Ticket.search([]), "no mandate, nothing")
+        mandate = self._create_mandate()
+        permit.sudo().write({'agent_partner_id': self.agent_contact.id, 'mandate_id': mandate.id})
+        general = self._create_ticket(self.contact_a, agent_partner_id=self.agent_contact.id, name="General")
+        self.assertEqual(Ticket.search([]), permit | general, "a mandate given applies at once")
+        sql = Ticket._search([])
+        self.assertNotIn('cabinet_mandate', str(sql.select().code), "no subquery of mandates")
+        mandate.category_ids = self.category_client
+        self.assertFalse(Ticket.search([('id', '=', permit.id)]), "out of the narrowed scope")
+        mandate.action_revoke()
+        self.assertFalse(Ticket.search([]), "revoked")

@@ -68,13 +68,28 @@ class CabinetTicket(models.Model):
 
     def _search_mandate_agent_ids(self, operator, value):
         """Tickets whose mandate, held by one of the agent parties ``value``, covers them today
-        (``cabinet.mandate._covered_tickets_sql``): the portal record rule of agents."""
+        (``cabinet.mandate._covers``): the portal record rule of agents.
+
+        The mandates in force are few and looked up here, each giving a condition on the ticket's
+        own columns (mandate, party, request type), which the database answers from its indexes
+        together with the rule on the user's own party. The record rules being cached, a change of
+        a mandate clears that cache (see ``cabinet.mandate``).
+        """
         if operator != 'in':
             return NotImplemented
         party_ids = [party_id for party_id in value if isinstance(party_id, int)]
         if not party_ids:
             return Domain.FALSE
-        return Domain('id', 'in', self.env['cabinet.mandate']._covered_tickets_sql(party_ids))
+        today = fields.Date.context_today(self)
+        domains = []
+        for mandate_id, principal_party_id, category_ids in self.env['cabinet.mandate']._live_mandates_of_agents(
+            tuple(sorted(party_ids)), today
+        ):
+            domain = Domain('mandate_id', '=', mandate_id) & Domain('commercial_partner_id', '=', principal_party_id)
+            if category_ids:
+                domain &= Domain('category_id', 'in', list(category_ids))
+            domains.append(domain)
+        return Domain.OR(domains)
 
     @api.constrains('mandate_id', 'agent_partner_id')
     def _check_mandate_id(self):

@@ -16,8 +16,8 @@ class ResPartner(models.Model):
         res = super().write(vals)
         moved = {partner: party for partner, party in former.items() if partner.commercial_partner_id != party}
         if moved:
-            if any(partner.user_ids for partner in moved):
-                # record rules are cached per user with the user's party at the time: drop them
-                self.env.registry.clear_cache()
+            # record rules are cached with the users' parties and the parties of the mandates in
+            # force at the time: drop them
+            self.env.registry.clear_cache()
             self.env['cabinet.ticket']._release_contacts(moved)
         return res
