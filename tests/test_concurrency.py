@@ -144,6 +144,23 @@ class TestConcurrentRuns(BaseCase):
                 getattr(env[model], method)(**kwargs)
         return bool(failures)
 
+    def _deliver_twice_at_once(self, email, values):
+        """Deliver ``email`` on a cursor and, before that delivery commits, again on another one
+        (which waits for the first at most ``LOCK_TIMEOUT``). Return the errors of the second."""
+        errors = []
+        with self._cursor() as env_a:
+            env_a['mail.thread'].message_process('cabinet.ticket', email, custom_values=values)
+            with self._cursor() as env_b:
+                env_b.cr.execute(SQL("SET lock_timeout = %s", LOCK_TIMEOUT))
+                try:
+                    env_b['mail.thread'].message_process('cabinet.ticket', email, custom_values=values)
+                except Exception as error:
+                    errors.append(error)
+                    env_b.cr.rollback()
+                finally:
+                    env_b.cr.execute(SQL("RESET lock_timeout"))
+        return errors
+
     def _count(self, model, domain):
         with self._cursor() as env:
             return env[model].with_context(active_test=False).search_count(domain)
@@ -347,18 +364,7 @@ class TestConcurrentRuns(BaseCase):
             extra='',
         )
         values = {'team_id': self.team.id}
-        errors = []
-        with self._cursor() as env_a:
-            env_a['mail.thread'].message_process('cabinet.ticket', email, custom_values=values)
-            with self._cursor() as env_b:
-                env_b.cr.execute(SQL("SET lock_timeout = %s", LOCK_TIMEOUT))
-                try:
-                    env_b['mail.thread'].message_process('cabinet.ticket', email, custom_values=values)
-                except Exception as error:
-                    errors.append(error)
-                    env_b.cr.rollback()
-                finally:
-                    env_b.cr.execute(SQL("RESET lock_timeout"))
+        errors = self._deliver_twice_at_once(email, values)
         self.assertTrue(errors, "the second delivery did not open a second ticket: it failed")
         # delivered again later, as the mail transfer agent does after a failure
         with self._cursor() as env:
@@ -396,18 +402,7 @@ class TestConcurrentRuns(BaseCase):
             self.created.append(('cabinet.ticket', ticket.ids))
         self.assertEqual(len(ticket), 1)
         reply = email(reply_id, f"Re: {self.mark} reply", f'In-Reply-To: {opening_id}\nReferences: {opening_id}\n')
-        errors = []
-        with self._cursor() as env_a:
-            env_a['mail.thread'].message_process('cabinet.ticket', reply, custom_values=values)
-            with self._cursor() as env_b:
-                env_b.cr.execute(SQL("SET lock_timeout = %s", LOCK_TIMEOUT))
-                try:
-                    env_b['mail.thread'].message_process('cabinet.ticket', reply, custom_values=values)
-                except Exception as error:
-                    errors.append(error)
-                    env_b.cr.rollback()
-                finally:
-                    env_b.cr.execute(SQL("RESET lock_timeout"))
+        errors = self._deliver_twice_at_once(reply, values)
         self.assertTrue(errors, "the second delivery did not post the answer again: it failed")
         # delivered again later, as the mail transfer agent does after a failure
         with self._cursor() as env:
