@@ -10,6 +10,7 @@ from odoo.fields import Command, Domain
 from odoo.tools import SQL, Query, format_date
 
 from .const import CHANNELS, PRIORITIES
+from .transaction_memo import transaction_memo
 
 _logger = logging.getLogger(__name__)
 
@@ -302,16 +303,8 @@ class CabinetTicket(models.Model):
         # the defaults of properties depend on the values
         if any(field.type == 'properties' for field in self._fields.values()):
             return super()._prepare_create_values(vals_list)
-        cache = self.env.cr.cache
-        outer = cache.get(DEFAULTS_MEMO)
-        cache[DEFAULTS_MEMO] = (self.env, {})
-        try:
+        with transaction_memo(self.env.cr, DEFAULTS_MEMO, (self.env, {})):
             return super()._prepare_create_values(vals_list)
-        finally:
-            if outer is None:
-                cache.pop(DEFAULTS_MEMO, None)
-            else:
-                cache[DEFAULTS_MEMO] = outer
 
     @api.model
     def _add_missing_default_values(self, values):

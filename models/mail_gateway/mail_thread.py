@@ -11,6 +11,8 @@ from xmlrpc import client as xmlrpclib
 from odoo import api, models
 from odoo.tools import email_normalize
 
+from ..transaction_memo import transaction_memo
+
 _logger = logging.getLogger(__name__)
 
 # Errors Python's email package or Odoo's parsing raise on an email they cannot read: a charset
@@ -76,34 +78,27 @@ class MailThread(models.AbstractModel):
             message = bytes(message.data)
         if isinstance(message, str):
             message = message.encode('utf-8')
-        cache = self.env.cr.cache
-        outer_run = cache.get(GATEWAY_RUN)
-        cache[GATEWAY_RUN] = {}
-        try:
-            return super().message_process(
-                model,
-                message,
-                custom_values=custom_values,
-                save_original=save_original,
-                strip_attachments=strip_attachments,
-                thread_id=thread_id,
-            )
-        except UNREADABLE_EMAIL_ERRORS as error:
-            if self.env.context.get('cabinet_mail_unreadable') or not self._cabinet_mail_raised_reading(error):
-                raise
-            _logger.warning("Incoming email could not be read (%r): processing a copy keeping the original", error)
-            # the copy is read by the same gateway, the original attached whatever the server settings
-            return super(MailThread, self.with_context(cabinet_mail_unreadable=True)).message_process(
-                model,
-                self._cabinet_mail_readable_copy(message, error),
-                custom_values=custom_values,
-                thread_id=thread_id,
-            )
-        finally:
-            if outer_run is None:
-                cache.pop(GATEWAY_RUN, None)
-            else:
-                cache[GATEWAY_RUN] = outer_run
+        with transaction_memo(self.env.cr, GATEWAY_RUN, {}):
+            try:
+                return super().message_process(
+                    model,
+                    message,
+                    custom_values=custom_values,
+                    save_original=save_original,
+                    strip_attachments=strip_attachments,
+                    thread_id=thread_id,
+                )
+            except UNREADABLE_EMAIL_ERRORS as error:
+                if self.env.context.get('cabinet_mail_unreadable') or not self._cabinet_mail_raised_reading(error):
+                    raise
+                _logger.warning("Incoming email could not be read (%r): processing a copy keeping the original", error)
+                # the copy is read by the same gateway, the original attached whatever the server settings
+                return super(MailThread, self.with_context(cabinet_mail_unreadable=True)).message_process(
+                    model,
+                    self._cabinet_mail_readable_copy(message, error),
+                    custom_values=custom_values,
+                    thread_id=thread_id,
+                )
 
     @api.model
     def _cabinet_mail_address_partners(self, address):
@@ -327,8 +322,7 @@ class MailThread(models.AbstractModel):
         :rtype: frozenset or None
         """
         user_env = self.env(user=user.id, su=False, context=dict(self.env.context, allowed_company_ids=[]))
-        domain = user_env['ir.rule']._compute_domain(self._name, 'read')
-        todo = [condition.field_expr.split('.')[0] for condition in domain.iter_conditions()]
+        todo = list(self.with_env(user_env)._cabinet_rule_fnames())
         fnames = set()
         while todo:
             fname = todo.pop()
@@ -344,6 +338,16 @@ class MailThread(models.AbstractModel):
                     return None
                 todo.extend(path.split('.')[0] for path in depends)
         return frozenset(fnames)
+
+    @api.model
+    def _cabinet_rule_fnames(self):
+        """Names of the fields of this model the current user's record rules for reading filter
+        on (the first field of each condition).
+
+        :rtype: set
+        """
+        domain = self.env['ir.rule']._compute_domain(self._name, 'read')
+        return {condition.field_expr.split('.', 1)[0] for condition in domain.iter_conditions()}
 
     def _cabinet_staff_readers(self, partners, known_users=None):
         """Return the partners of ``partners`` having an internal user who may read this record

@@ -402,12 +402,14 @@ class CabinetTicket(models.Model):
     def _rule_field_names(self):
         """Names of the ticket's own columns the current user's record rules for reading filter on,
         among those the user may read."""
-        names = set()
-        for condition in self.env['ir.rule']._compute_domain(self._name, 'read').iter_conditions():
-            field = self._fields.get(condition.field_expr.split('.', 1)[0])
-            if field and field.store and field.column_type and self._has_field_access(field, 'read'):
-                names.add(field.name)
-        return names
+        return {
+            fname
+            for fname in self._cabinet_rule_fnames()
+            if (field := self._fields.get(fname))
+            and field.store
+            and field.column_type
+            and self._has_field_access(field, 'read')
+        }
 
     @api.model
     def _readable_query(self):
